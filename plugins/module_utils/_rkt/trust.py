@@ -1,0 +1,247 @@
+# -*- coding: utf-8 -*-
+# Copyright: nomad_drivers.rkt contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""rkt's trusted-key store, OpenPGP fingerprints and the ``rkt trust`` argv.
+
+Private module: not part of the collection's public API.
+
+rkt 1.30.0 stores a key trusted for a prefix as
+``<local-config>/trustedkeys/prefix.d/<prefix>/<fingerprint>`` (40 lower-case hex
+digits, one file per key, the prefix's slashes as nested directories) and a
+root key as ``<local-config>/trustedkeys/root.d/<fingerprint>``. rkt has no
+command that lists trust, so these directories are the state.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import hashlib
+import os
+import re
+
+DEFAULT_LOCAL_CONFIG = '/etc/rkt'
+DEFAULT_SYSTEM_CONFIG = '/usr/lib/rkt'
+
+FINGERPRINT_PATTERN = re.compile(r'^[0-9a-f]{40}$')
+SCHEME_PATTERN = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:')
+
+PUBLIC_KEY_TAG = 6
+
+
+class TrustError(ValueError):
+    """Invalid trust parameter or key; the message names the value and the fix."""
+
+
+def validate_prefix(prefix):
+    """Check a trust prefix so that it can not leave the trusted-keys directory.
+
+    Reject empty values, URL schemes (rkt rejects them too), absolute paths,
+    empty, ``.`` and ``..`` segments, backslashes and control characters.
+    """
+    if not isinstance(prefix, str) or not prefix:
+        raise TrustError('trust_prefix must be a non-empty string such as "example.com/app"')
+    if SCHEME_PATTERN.match(prefix) and '://' in prefix:
+        raise TrustError('trust_prefix "%s" contains a URL scheme; omit it, for example "%s"' % (prefix, prefix.split('://', 1)[1]))
+    if prefix.startswith('/'):
+        raise TrustError('trust_prefix "%s" is an absolute path; use an image name prefix such as "example.com/app"' % prefix)
+    if '\\' in prefix or any(ord(character) < 32 for character in prefix):
+        raise TrustError('trust_prefix %r contains a backslash or a control character; use an image name prefix such as '
+                         '"example.com/app"' % (prefix,))
+    for segment in prefix.split('/'):
+        if segment in ('', '.', '..'):
+            raise TrustError('trust_prefix "%s" contains an empty, "." or ".." segment; use an image name prefix such as '
+                             '"example.com/app" without "//", "./" or "../"' % prefix)
+    return prefix
+
+
+def normalize_fingerprint(fingerprint):
+    """Return a fingerprint as 40 lower-case hex digits; spaces and a 0x prefix are removed."""
+    text = re.sub(r'\s+', '', str(fingerprint)).lower()
+    if text.startswith('0x'):
+        text = text[2:]
+    if not FINGERPRINT_PATTERN.match(text):
+        raise TrustError('trust_fingerprint "%s" is not an OpenPGP v4 fingerprint; use the 40 hex digits that '
+                         '`gpg --fingerprint` prints' % fingerprint)
+    return text
+
+
+def prefix_key_dirs(prefix, local_config=None, system_config=None):
+    """Return the directories whose keys rkt trusts for prefix: local config first, then system config."""
+    segments = prefix.split('/')
+    return [
+        os.path.join(local_config or DEFAULT_LOCAL_CONFIG, 'trustedkeys', 'prefix.d', *segments),
+        os.path.join(system_config or DEFAULT_SYSTEM_CONFIG, 'trustedkeys', 'prefix.d', *segments),
+    ]
+
+
+def trusted_fingerprints(prefix, local_config=None, system_config=None):
+    """Return the sorted fingerprints of the keys trusted for exactly this prefix."""
+    fingerprints = set()
+    for directory in prefix_key_dirs(prefix, local_config, system_config):
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            if FINGERPRINT_PATTERN.match(name) and os.path.isfile(os.path.join(directory, name)):
+                fingerprints.add(name)
+    return sorted(fingerprints)
+
+
+def dearmor(text):
+    """Return the binary packets of an ASCII-armored OpenPGP block."""
+    if isinstance(text, bytes):
+        text = text.decode('ascii', 'replace')
+    lines = text.replace('\r\n', '\n').split('\n')
+    try:
+        start = next(index for index, line in enumerate(lines) if line.startswith('-----BEGIN PGP PUBLIC KEY BLOCK-----'))
+    except StopIteration:
+        raise TrustError('no armored OpenPGP public key found; rkt trust accepts only ASCII-armored keys '
+                         '(export them with `gpg --armor --export`)')
+
+    # Armor headers (such as "Version: ...") end at the first blank line.
+    index = start + 1
+    while index < len(lines) and lines[index].strip() and ':' in lines[index]:
+        index += 1
+
+    body = []
+    for line in lines[index:]:
+        line = line.strip()
+        if line.startswith('-----END PGP PUBLIC KEY BLOCK-----'):
+            break
+        if not line or line.startswith('='):
+            # The line starting with "=" is the CRC-24 checksum of the armor.
+            continue
+        body.append(line)
+    try:
+        return base64.b64decode(''.join(body), validate=True)
+    except (ValueError, TypeError):
+        raise TrustError('the armored OpenPGP key is corrupt: its base64 data does not decode')
+
+
+def iter_packets(data):
+    """Yield (tag, body) for each OpenPGP packet (RFC 4880 section 4.2)."""
+    position = 0
+    while position < len(data):
+        header = data[position]
+        if not header & 0x80:
+            raise TrustError('the OpenPGP key is corrupt: byte %d is not a packet header' % position)
+
+        if header & 0x40:
+            # New packet format.
+            tag = header & 0x3f
+            first = data[position + 1]
+            if first < 192:
+                length, header_length = first, 2
+            elif first < 224:
+                length, header_length = ((first - 192) << 8) + data[position + 2] + 192, 3
+            elif first == 255:
+                length, header_length = int.from_bytes(data[position + 2:position + 6], 'big'), 6
+            else:
+                raise TrustError('the OpenPGP key uses partial body lengths, which key packets never use')
+        else:
+            # Old packet format.
+            tag = (header >> 2) & 0x0f
+            length_type = header & 0x03
+            if length_type == 3:
+                length, header_length = len(data) - position - 1, 1
+            else:
+                size = 1 << length_type
+                length, header_length = int.from_bytes(data[position + 1:position + 1 + size], 'big'), 1 + size
+
+        body = data[position + header_length:position + header_length + length]
+        if len(body) != length:
+            raise TrustError('the OpenPGP key is corrupt: a packet is cut short')
+        yield tag, body
+        position += header_length + length
+
+
+def key_fingerprints(armored_key):
+    """Return the v4 fingerprints (40 lower-case hex digits) of the primary keys in an armored key block.
+
+    A v4 fingerprint is SHA-1 over 0x99, the two-byte packet length and the
+    public-key packet body (RFC 4880 section 12.2).
+    """
+    fingerprints = []
+    for tag, body in iter_packets(dearmor(armored_key)):
+        if tag != PUBLIC_KEY_TAG:
+            continue
+        if not body or body[0] != 4:
+            raise TrustError('the OpenPGP key has version %s; only version 4 keys, which rkt 1.x reads, are supported'
+                             % (body[0] if body else 'unknown'))
+        digest = hashlib.sha1(b'\x99' + len(body).to_bytes(2, 'big') + body)
+        fingerprints.append(digest.hexdigest())
+    if not fingerprints:
+        raise TrustError('the armored OpenPGP block contains no public key')
+    return fingerprints
+
+
+def format_fingerprint(fingerprint):
+    """Format a fingerprint as rkt prints it: upper-case groups of 4 with a double space in the middle."""
+    groups = [fingerprint[index:index + 4].upper() for index in range(0, 40, 4)]
+    return ' '.join(groups[:5]) + '  ' + ' '.join(groups[5:])
+
+
+def is_url(location):
+    return bool(re.match(r'^[a-z][a-z0-9+.-]*://', location or '', re.IGNORECASE))
+
+
+def build_trust_argv(global_args, prefix, key=None, insecure_allow_http=False, local_config=None):
+    """Return the ``rkt trust`` arguments after the executable.
+
+    ``--skip-fingerprint-review`` is always passed, because rkt can only ask for
+    the review on a terminal; the module checks ``trust_fingerprint`` itself.
+    ``local_config`` overrides rkt's local configuration directory, which the
+    module uses to let rkt fetch a key into a scratch directory first.
+    """
+    argv = list(global_args)
+    if local_config:
+        argv.append('--local-config=%s' % local_config)
+    argv.extend(['trust', '--prefix=%s' % prefix, '--skip-fingerprint-review'])
+    if insecure_allow_http:
+        argv.append('--insecure-allow-http')
+    if key:
+        argv.append(key)
+    return argv
+
+
+def decide_trust(prefix, key, fingerprint, local_config=None, system_config=None):
+    """Return (needed, reason, known_fingerprints) without running rkt.
+
+    With a pinned fingerprint, trust is needed unless that key is trusted for the
+    prefix. With a local key file and no pin, the file's own fingerprint decides.
+    Otherwise (discovery, or a URL) any key already trusted for the prefix counts,
+    because the key is only known after a download.
+    """
+    known = trusted_fingerprints(prefix, local_config, system_config)
+    if fingerprint:
+        if fingerprint in known:
+            return False, 'key %s is already trusted for prefix %s' % (fingerprint, prefix), known
+        return True, 'key %s is not trusted for prefix %s yet' % (fingerprint, prefix), known
+
+    if key and not is_url(key):
+        try:
+            with open(key, 'rb') as handle:
+                file_fingerprints = key_fingerprints(handle.read())
+        except (IOError, OSError) as error:
+            raise TrustError('trust_key %s can not be read: %s; give the path of an armored public key file' % (key, error))
+        if all(item in known for item in file_fingerprints):
+            return False, 'the key in %s is already trusted for prefix %s' % (key, prefix), known
+        return True, 'the key in %s is not trusted for prefix %s yet' % (key, prefix), known
+
+    if known:
+        return False, 'a key is already trusted for prefix %s' % prefix, known
+    return True, 'no key is trusted for prefix %s yet' % prefix, known
+
+
+def find_key_file(local_config, prefix):
+    """Return (fingerprint, path) of every key file under local_config for prefix."""
+    directory = prefix_key_dirs(prefix, local_config)[0]
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    return [(name, os.path.join(directory, name)) for name in names if FINGERPRINT_PATTERN.match(name)]
