@@ -70,15 +70,17 @@ options:
     default: {}
   cpu:
     description:
-      - CPU limit. An integer is millicores, as Nomad's C(cpu) (V(500) gives C(--cpu=500m)); a string is a quantity in CPUs
-        (V("500m"), V("0.5"), V("2")).
+      - CPU limit. A number without a unit is millicores, as Nomad's C(cpu) (V(500) gives C(--cpu=500m)). That holds for a string
+        of digits too, because ad hoc C(-a cpu=500) and templates pass strings.
+      - Any other string is a quantity in CPUs (V("500m"), V("0.5"), V("2.0")).
       - Compared in rkt's canonical form, so V("0.5") and V(500) are the same limit.
       - Only stage1 flavors with cgroup isolation enforce it; the fly stage1 records it in the pod manifest only.
     type: raw
   memory:
     description:
-      - Memory limit. An integer is megabytes (10^6 bytes), as Nomad's C(memory) (V(256) gives C(--memory=256M)); a string is a
-        quantity with a unit (V("256M"), V("1G"), V("512Mi")).
+      - Memory limit. A number without a unit is megabytes (10^6 bytes), as Nomad's C(memory) (V(256) gives C(--memory=256M)).
+        That holds for a string of digits too, because ad hoc C(-a memory=256) and templates pass strings.
+      - Any other string is a quantity with a unit (V("256M"), V("1G"), V("512Mi")).
       - Compared in rkt's canonical form, so V(1000) and V("1G") are the same limit.
     type: raw
   trust_prefix:

@@ -41,7 +41,11 @@ FORMAT_DECIMAL_EXPONENT = 'DecimalExponent'
 NANO = Fraction(1, 10 ** 9)
 
 MEMORY_HINT = 'use a number of MB or a string such as "256M" or "1Gi"'
-CPU_HINT = 'use a number of millicores such as 500, or a string such as "500m", "0.5" or "2"'
+CPU_HINT = 'use a number of millicores such as 500, or a string such as "500m", "0.5" or "2.0"'
+
+# A number without a unit, also as a string: ad hoc `-a "cpu=500 memory=256"` and
+# templated values reach the module as strings, and mean what Nomad's integers mean.
+UNITLESS_INTEGER = re.compile(r'^\s*[0-9]+\s*$')
 
 
 class QuantityError(ValueError):
@@ -150,12 +154,16 @@ def _reject_non_integer_number(name, value, hint):
 def normalize_cpu(value):
     """Return the canonical rkt ``--cpu`` quantity for the user's cpu value, or None when value is None.
 
-    An integer is millicores, as Nomad's ``cpu`` (500 gives ``500m``). A string is a
-    quantity in CPUs: ``"500m"``, ``"0.5"``, ``"2"``.
+    An integer, or a string of digits, is millicores, as Nomad's ``cpu`` (500 and
+    ``"500"`` give ``500m``). Any other string is a quantity in CPUs: ``"500m"``,
+    ``"0.5"``, ``"2.0"``.
     """
     if value is None:
         return None
     _reject_non_integer_number('cpu', value, CPU_HINT)
+
+    if isinstance(value, str) and UNITLESS_INTEGER.match(value):
+        value = int(value)
 
     if isinstance(value, int):
         text = '%dm' % value
@@ -177,12 +185,16 @@ def normalize_cpu(value):
 def normalize_memory(value):
     """Return the canonical rkt ``--memory`` quantity for the user's memory value, or None when value is None.
 
-    An integer is megabytes (10^6 bytes), as Nomad's ``memory`` (256 gives ``256M``). A string
-    is a quantity in bytes with an optional suffix: ``"256M"``, ``"1G"``, ``"512Mi"``.
+    An integer, or a string of digits, is megabytes (10^6 bytes), as Nomad's ``memory``
+    (256 and ``"256"`` give ``256M``). Any other string is a quantity with a unit:
+    ``"256M"``, ``"1G"``, ``"512Mi"``.
     """
     if value is None:
         return None
     _reject_non_integer_number('memory', value, MEMORY_HINT)
+
+    if isinstance(value, str) and UNITLESS_INTEGER.match(value):
+        value = int(value)
 
     if isinstance(value, int):
         text = '%dM' % value

@@ -84,8 +84,11 @@ def test_canonical_rejects_non_quantity(text):
     (1500, '1500m'),
     ('500m', '500m'),
     ('0.5', '500m'),
-    ('2', '2'),
-    (' 2 ', '2'),
+    ('2.0', '2'),
+    (' 2.0 ', '2'),
+    # Strings of digits come from ad hoc key=value arguments and templates.
+    ('500', '500m'),
+    (' 2000 ', '2'),
 ])
 def test_cpu_normalised(value, expected):
     assert normalize_cpu(value) == expected
@@ -119,7 +122,10 @@ def test_cpu_invalid(value, fragment):
     ('256M', '256M'),
     ('1G', '1G'),
     ('512Mi', '512Mi'),
-    ('100000000', '100M'),
+    ('100000000k', '100G'),
+    # Strings of digits come from ad hoc key=value arguments and templates.
+    ('256', '256M'),
+    ('1000', '1G'),
 ])
 def test_memory_normalised(value, expected):
     assert normalize_memory(value) == expected
@@ -127,6 +133,11 @@ def test_memory_normalised(value, expected):
 
 def test_memory_int_and_string_compare_equal():
     assert normalize_memory(1000) == normalize_memory('1G') == normalize_memory('1000M')
+
+
+def test_adhoc_strings_match_nomad_integers():
+    assert normalize_cpu('500') == normalize_cpu(500)
+    assert normalize_memory('256') == normalize_memory(256)
 
 
 def test_memory_error_message_names_value_and_fix():
