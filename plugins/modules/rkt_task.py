@@ -66,13 +66,16 @@ options:
       - Environment variables of the app (C(rkt run --set-env)). The environment of the target is not passed on.
       - Values must be strings. A YAML boolean or number (C(yes), C(1.10)) fails the task, because its text would not be
         what you typed; quote it.
+      - The values are visible to anyone who can read the pod manifest (C(rkt cat-manifest)), and they appear in
+        RV(rkt_commands) and the log of O(supervisor=none). Set C(no_log: true) on the task when they hold secrets.
     type: dict
     default: {}
   cpu:
     description:
       - CPU limit. A number without a unit is millicores, as Nomad's C(cpu) (V(500) gives C(--cpu=500m)). That holds for a string
         of digits too, because ad hoc C(-a cpu=500) and templates pass strings.
-      - Any other string is a quantity in CPUs (V("500m"), V("0.5"), V("2.0")).
+      - Any other string is a Kubernetes-style quantity, as rkt reads C(--cpu) (V("500m") is 500 millicores, V("0.5") and
+        V("2.0") are CPUs).
       - Compared in rkt's canonical form, so V("0.5") and V(500) are the same limit.
       - Only stage1 flavors with cgroup isolation enforce it; the fly stage1 records it in the pod manifest only.
     type: raw
@@ -248,6 +251,7 @@ attributes:
       - Runs only read-only rkt commands (C(list), C(cat-manifest), C(version)) and predicts RV(ignore:changed) as a real run
         would. It trusts, fetches, runs, stops and removes nothing and writes no file or unit.
       - A pinned O(trust_fingerprint) is checked in check mode only for a local O(trust_key) file.
+      - The image is not fetched in check mode, so a missing or unverifiable image is found only by a real run.
   diff_mode:
     support: full
     details:

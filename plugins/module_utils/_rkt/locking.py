@@ -19,6 +19,26 @@ import time
 POLL_SECONDS = 0.1
 
 
+
+def make_private_dirs(path):
+    """Create path and each missing parent with mode 0700 (less the umask).
+
+    os.makedirs applies its mode only to the last directory, so a state
+    directory created on the way to its locks folder would get 0755. The UUID
+    files and logs below it carry the pods' environment, which may hold secrets.
+    """
+    missing = []
+    while path and not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except OSError as error:
+            if error.errno != errno.EEXIST:
+                raise
+
+
 class LockTimeout(Exception):
     """Another run held the lock for longer than the timeout."""
 
@@ -40,7 +60,7 @@ class PodLock(object):
 
     def acquire(self):
         if self.create:
-            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            make_private_dirs(os.path.dirname(self.path))
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             operation = fcntl.LOCK_EX
         else:

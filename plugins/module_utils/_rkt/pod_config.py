@@ -167,10 +167,14 @@ class PodConfig(object):
 
 
 def _require_string(name, value, hint):
-    if isinstance(value, bool) or isinstance(value, (int, float)):
-        raise ConfigError('%s is the YAML %s %r, not a string; quote it, for example "%s"%s'
-                          % (name, 'boolean' if isinstance(value, bool) else 'number', value,
-                             str(value).lower() if isinstance(value, bool) else value, hint))
+    if isinstance(value, bool):
+        raise ConfigError('%s is the YAML boolean %r, not a string; quote it, for example "%s"%s'
+                          % (name, value, str(value).lower(), hint))
+    if isinstance(value, (int, float)):
+        # YAML has already rewritten the number (1.10 became 1.1, 010 became 8), so the
+        # message cannot show what the user typed.
+        raise ConfigError('%s is the YAML number %r, not a string; quote the value exactly as you wrote it, '
+                          'because YAML changes numbers such as 1.10 (read as 1.1)%s' % (name, value, hint))
     if not isinstance(value, str):
         raise ConfigError('%s must be a string, got %r' % (name, value))
     return value
@@ -242,7 +246,7 @@ def normalize_port_map(port_map, net):
             raise ConfigError('port_map value %r for %s is not a port number; use a number from 1 to 65535' % (host_port, port_name))
         result[port_name] = number
     if result and 'host' in (net or []):
-        raise ConfigError('port_map can not be used with net: [host], because rkt rejects --port with host networking; '
+        raise ConfigError('port_map cannot be used with net: [host], because rkt rejects --port with host networking; '
                           'remove port_map or use another network')
     return result
 
@@ -261,7 +265,7 @@ def normalize_volumes(volumes):
             if not path.startswith('/'):
                 raise ConfigError('volumes entry "%s" contains the relative path "%s"; use absolute paths' % (text, path))
             if ',' in path:
-                raise ConfigError('volumes entry "%s" contains a comma in "%s", which rkt\'s --volume syntax can not '
+                raise ConfigError('volumes entry "%s" contains a comma in "%s", which rkt\'s --volume syntax cannot '
                                   'carry; use a path without commas' % (text, path))
         result.append(Volume(source, target, len(parts) == 3))
     return result
@@ -340,7 +344,7 @@ def from_params(params, context, supervisor):
     for arg in args:
         # rkt reads "---" as the end of one app's arguments, so it can never reach the app.
         if arg == '---':
-            raise ConfigError('args entry "---" can not be passed, because rkt reads it as the end of the app\'s arguments')
+            raise ConfigError('args entry "---" cannot be passed, because rkt reads it as the end of the app\'s arguments')
 
     try:
         cpu = normalize_cpu(params.get('cpu'))

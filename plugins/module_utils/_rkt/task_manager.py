@@ -44,9 +44,13 @@ from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import pod_
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import pods as pods_lib
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import supervisor as supervisor_lib
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import trust as trust_lib
-from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.locking import LockTimeout, PodLock
+from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.locking import LockTimeout, PodLock, make_private_dirs
 
-POLL_SECONDS = 0.2
+# Seconds between checks while waiting for a pod to start or stop. A fly pod
+# runs within a few tens of milliseconds of `rkt run` and each check is one
+# short `rkt status` call, so a short interval ends the wait soon after the
+# pod changes state at little cost.
+POLL_SECONDS = 0.05
 
 
 class TaskFailure(Exception):
@@ -319,8 +323,7 @@ class TaskManager(object):
             return False
 
     def ensure_state_dir(self):
-        if not os.path.isdir(self.state_dir):
-            os.makedirs(self.state_dir, mode=0o700)
+        make_private_dirs(self.state_dir)
 
     def start_pod(self, config, image_ref, supervisor):
         """Start the pod under the supervisor and wait until it runs; return (uuid, status).
@@ -342,11 +345,14 @@ class TaskManager(object):
             self.cli.commands.append(argv)
             rc, stdout, stderr = self.module.run_command(argv)
             if rc != 0:
-                raise TaskFailure('systemd-run could not start the pod (exit code %s): %s' % (rc, stderr.strip()),
+                raise TaskFailure('systemd-run could not start the pod (exit code %s): %s; on a node where systemd is not PID 1, '
+                                  'use supervisor: none or auto' % (rc, stderr.strip()),
                                   cmd=argv, rc=rc, stdout=stdout, stderr=stderr)
         else:
             self.cli.commands.append(rkt_argv)
-            with open(self.log_file, 'ab') as log:
+            # The log repeats the rkt run argv, which carries the environment: readable by the owner only.
+            log_fd = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(log_fd, 'ab') as log:
                 log.write(('--- %s %s\n' % (time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), ' '.join(rkt_argv))).encode('utf-8'))
             process = supervisor_lib.start_detached(rkt_argv, self.log_file)
 
@@ -574,7 +580,7 @@ class TaskManager(object):
                 self.cli.run(['rm', uuid], check=False)
             raise TaskFailure('pod %s exited with code %s: %s' % (self.name, run.rc, run.stderr.strip() or run.stdout.strip() or 'no output'),
                               rc=run.rc, stdout=run.stdout, stderr=run.stderr, cmd=run.argv, pod=pod,
-                              rkt_commands=self.cli.commands)
+                              rkt_commands=self.cli.commands, changed=True)
 
         os.rename(self.pending_uuid_file, self.uuid_file)
         for old_uuid, dummy_state in owned:

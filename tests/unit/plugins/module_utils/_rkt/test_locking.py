@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.locking import LockTimeout, PodLock
+from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.locking import LockTimeout, PodLock, make_private_dirs
 
 HOLD_LOCK = r'''
 import fcntl, os, sys
@@ -34,6 +34,22 @@ def test_lock_creates_private_file(tmp_path):
     with PodLock(str(tmp_path), 'web', timeout=1) as lock:
         assert os.path.exists(lock.path)
     assert oct(os.stat(str(tmp_path / 'locks')).st_mode & 0o777) == '0o700'
+
+
+def test_lock_creates_missing_state_dir_private(tmp_path):
+    state_dir = tmp_path / 'missing' / 'state'
+    with PodLock(str(state_dir), 'web', timeout=1):
+        pass
+    assert oct(os.stat(str(tmp_path / 'missing')).st_mode & 0o777) == '0o700'
+    assert oct(os.stat(str(state_dir)).st_mode & 0o777) == '0o700'
+
+
+def test_private_dirs_keep_existing_parent_mode(tmp_path):
+    os.chmod(str(tmp_path), 0o755)
+    make_private_dirs(str(tmp_path / 'state'))
+    make_private_dirs(str(tmp_path / 'state'))
+    assert oct(os.stat(str(tmp_path)).st_mode & 0o777) == '0o755'
+    assert oct(os.stat(str(tmp_path / 'state')).st_mode & 0o777) == '0o700'
 
 
 def test_lock_times_out_while_other_process_holds_it(tmp_path):

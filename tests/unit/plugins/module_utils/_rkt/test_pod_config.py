@@ -69,7 +69,16 @@ def test_env_yaml_scalars_rejected(value, shown):
     message = str(error.value)
     assert 'env value of DEBUG' in message
     assert shown in message
-    assert 'quote it' in message
+    assert 'quote ' in message
+
+
+def test_env_number_message_warns_yaml_rewrote_it():
+    # YAML reads 1.10 as 1.1, so the message must not suggest quoting "1.1".
+    with pytest.raises(ConfigError) as error:
+        pod_config.normalize_env({'VERSION': 1.1})
+    message = str(error.value)
+    assert 'quote the value exactly as you wrote it' in message
+    assert '"1.1"' not in message
 
 
 @pytest.mark.parametrize('key', ['1X', 'A-B', '', 'A=B'])
