@@ -67,7 +67,7 @@ options:
       - Values must be strings. A YAML boolean or number (C(yes), C(1.10)) fails the task, because its text would not be
         what you typed; quote it.
       - The values are visible to anyone who can read the pod manifest (C(rkt cat-manifest)), and they appear in
-        RV(rkt_commands) and the log of O(supervisor=none). Set C(no_log: true) on the task when they hold secrets.
+        RV(rkt_commands) and the log of O(supervisor=none). Set the task keyword C(no_log) to true when they hold secrets.
     type: dict
     default: {}
   cpu:

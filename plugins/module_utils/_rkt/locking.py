@@ -19,7 +19,6 @@ import time
 POLL_SECONDS = 0.1
 
 
-
 def make_private_dirs(path):
     """Create path and each missing parent with mode 0700 (less the umask).
 
