@@ -238,3 +238,47 @@ demo: deps venv build ## Build, install into .build/demo-collections and run pla
 
 clean: ## Remove generated files (.build, tests/output, the test copies); keeps .venv
 	rm -rf $(BUILD_DIR) $(REPO_ROOT)/tests/output $(REPO_ROOT)/collections $(COLLECTION_COPY_BASE)
+
+# Containers that boot systemd as PID 1, for the tests that need a real
+# systemd: the rkt role's molecule scenario `systemd` and rkt_task with
+# supervisor: systemd. tests/container/systemd-container builds the images
+# (a debootstrap rootfs cached under NOMAD_RKT_CACHE_DIR, imported into
+# podman) and starts and stops the containers; docs/testing.md explains its use.
+CONTAINER_DEBIAN_PACKAGES := podman runc debootstrap
+CONTAINER_TOOL := $(REPO_ROOT)/tests/container/systemd-container
+# Debian suites to build images for: localhost/nomad-rkt-systemd:<suite>.
+CONTAINER_SUITES ?= bookworm trixie
+# The rootfs tarballs and the ansible wheel are kept outside the work tree, so
+# `make clean` and a fresh clone on the same machine reuse them.
+export NOMAD_RKT_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nomad_drivers-rkt
+# containers.podman (its podman connection plugin runs Ansible inside the
+# containers) comes from the `ansible` package on PyPI, because Galaxy is not
+# reachable. ansible 14.5.0 requires ansible-core ~=2.21.5, which matches the
+# ansible-core pinned in requirements/constraints.txt.
+ANSIBLE_PACKAGE_VERSION := 14.5.0
+# It goes into the cache folder too: integration targets run under
+# ansible-test, which passes only a few environment variables (HOME among
+# them), so they find it at its default path below HOME
+# (`tests/container/systemd-container collections-path` prints it).
+export NOMAD_RKT_CONTAINER_COLLECTIONS := $(NOMAD_RKT_CACHE_DIR)/collections
+
+.PHONY: container-deps container-image podman-collection
+
+container-deps: ## Install podman, runc and debootstrap (apt-get, only when one is missing)
+	@$(MAKE) -C $(REPO_ROOT) deps DEBIAN_PACKAGES='$(CONTAINER_DEBIAN_PACKAGES)'
+
+container-image: container-deps ## Build the systemd container images (cached; CONTAINER_SUITES=bookworm trixie)
+	@for suite in $(CONTAINER_SUITES); do \
+	    started=$$SECONDS; \
+	    $(CONTAINER_TOOL) image "$$suite"; \
+	    echo "container-image: $$suite ready in $$((SECONDS - started)) s"; \
+	done
+
+podman-collection: venv ## Install containers.podman (from the ansible wheel on PyPI) into the container cache
+	@PIP=$(VENV_BIN)/pip $(REPO_ROOT)/tests/container/install-podman-collection \
+	    $(NOMAD_RKT_CONTAINER_COLLECTIONS) $(ANSIBLE_PACKAGE_VERSION)
+
+# The molecule scenario roles/rkt/molecule/systemd and the integration
+# targets that test supervisor: systemd run in these containers.
+molecule: container-image podman-collection
+integration: container-image podman-collection
