@@ -47,9 +47,9 @@ from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import trus
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.locking import LockTimeout, PodLock, make_private_dirs
 
 # Seconds between checks while waiting for a pod to start or stop. A fly pod
-# runs within a few tens of milliseconds of `rkt run` and each check is one
+# of rkt 1.30.0 runs about 0.1 s after `rkt run` starts, and each check is one
 # short `rkt status` call, so a short interval ends the wait soon after the
-# pod changes state at little cost.
+# pod changes state, at little cost.
 POLL_SECONDS = 0.05
 
 
@@ -336,11 +336,12 @@ class TaskManager(object):
 
         process = None
         unit = None
+        unit_started_at = None
         if supervisor == supervisor_lib.SUPERVISOR_SYSTEMD:
-            # NOTE: this branch has unit tests for its argv only; the integration tests run where
-            # systemd is not PID 1, so no test has started a pod through systemd-run yet.
             unit = supervisor_lib.unit_name(self.name)
             self.wait_unit_gone(unit)
+            # Rounded down to whole seconds for journalctl --since, so the unit's first lines are included.
+            unit_started_at = int(time.time())
             argv = supervisor_lib.build_systemd_run_argv(self.module.get_bin_path('systemd-run', required=True), self.name, rkt_argv)
             self.cli.commands.append(argv)
             rc, stdout, stderr = self.module.run_command(argv)
@@ -374,6 +375,15 @@ class TaskManager(object):
             if exit_code is not None and uuid is None:
                 failure = 'rkt run exited with code %s before the pod started' % exit_code
                 break
+            # systemd has no process for the module to poll: a unit that has ended is the sign
+            # that rkt run exited. The UUID file is read once more, because rkt run may have
+            # saved it just before the unit ended.
+            if unit is not None and uuid is None and not self.unit_is_running(unit):
+                uuid = supervisor_lib.read_uuid_file(self.pending_uuid_file)
+                if uuid is None:
+                    failure = 'rkt run in unit %s exited before the pod started' % unit
+                    break
+                continue
             if time.monotonic() >= deadline:
                 failure = 'pod did not reach state running within %s seconds (wait_timeout)' % self.params['wait_timeout']
                 break
@@ -381,7 +391,12 @@ class TaskManager(object):
 
         if failure is not None:
             self.clean_up_failed_start(uuid, process, unit)
-            log_tail = supervisor_lib.read_log_tail(self.log_file) if process is not None else ''
+            if process is not None:
+                log_tail = supervisor_lib.read_log_tail(self.log_file)
+            elif unit is not None:
+                log_tail = self.read_unit_journal(unit, unit_started_at)
+            else:
+                log_tail = ''
             message = 'could not start pod %s: %s' % (self.name, failure)
             if log_tail:
                 message += '; output of rkt run:\n%s' % log_tail
@@ -407,6 +422,19 @@ class TaskManager(object):
             process.kill()
             process.wait()
         self.remove_file(self.pending_uuid_file)
+
+    def unit_is_running(self, unit):
+        """Return True while systemd reports the unit active or on its way there (False once it ended or was unloaded)."""
+        dummy_rc, stdout, dummy_stderr = self.module.run_command(['systemctl', 'show', '--property=ActiveState', '--value', unit])
+        return stdout.strip() in ('active', 'activating', 'reloading')
+
+    def read_unit_journal(self, unit, since):
+        """Return the last lines that the unit logged since the epoch second since, '' when journalctl has none."""
+        rc, stdout, dummy_stderr = self.module.run_command(
+            ['journalctl', '--unit=%s' % unit, '--since=@%d' % since, '--lines=40', '--no-pager', '--output=cat'])
+        if rc != 0 or stdout.strip() == '-- No entries --':
+            return ''
+        return stdout.strip()
 
     def wait_unit_gone(self, unit):
         """Wait until a unit of an earlier pod with this name has ended, so systemd-run can reuse the name."""

@@ -28,6 +28,11 @@ DEFAULT_SYSTEM_CONFIG = '/usr/lib/rkt'
 FINGERPRINT_PATTERN = re.compile(r'^[0-9a-f]{40}$')
 SCHEME_PATTERN = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:')
 
+# An appc identifier (ACIdentifier in the appc spec, schema/types/acidentifier.go).
+# rkt 1.30.0 stores a trusted key only for a prefix of this form and fails
+# otherwise, after it has already printed the key.
+ACIDENTIFIER_PATTERN = re.compile(r'^[a-z0-9]+([-._~/][a-z0-9]+)*$')
+
 PUBLIC_KEY_TAG = 6
 
 
@@ -36,10 +41,12 @@ class TrustError(ValueError):
 
 
 def validate_prefix(prefix):
-    """Check a trust prefix so that it can not leave the trusted-keys directory.
+    """Check a trust prefix so that it can not leave the trusted-keys directory and rkt accepts it.
 
     Reject empty values, URL schemes (rkt rejects them too), absolute paths,
-    empty, ``.`` and ``..`` segments, backslashes and control characters.
+    empty, ``.`` and ``..`` segments, backslashes and control characters, and
+    then anything that is not an appc identifier, such as a host with a port
+    or upper-case letters, which rkt rejects.
     """
     if not isinstance(prefix, str) or not prefix:
         raise TrustError('trust_prefix must be a non-empty string such as "example.com/app"')
@@ -54,7 +61,23 @@ def validate_prefix(prefix):
         if segment in ('', '.', '..'):
             raise TrustError('trust_prefix "%s" contains an empty, "." or ".." segment; use an image name prefix such as '
                              '"example.com/app" without "//", "./" or "../"' % prefix)
+    if not ACIDENTIFIER_PATTERN.match(prefix):
+        raise TrustError(_acidentifier_message(prefix))
     return prefix
+
+
+def _acidentifier_message(prefix):
+    """Return the error for a trust prefix that is not an appc identifier, with the most likely fix first."""
+    message = ('trust_prefix "%s" is not a valid appc identifier, which rkt requires: use lower-case letters, digits '
+               'and the separators "-._~/", with a letter or digit at both ends and between separators '
+               '(pattern ^[a-z0-9]+([-._~/][a-z0-9]+)*$), for example "example.com/app"' % prefix)
+    host = prefix.split('/', 1)[0]
+    if re.match(r'^[^:]+:[0-9]+$', host):
+        message += ('. Remove the port "%s": rkt discovers keys on port 443 (80 with insecure_allow_http) and accepts '
+                    'no port in a prefix' % host.split(':', 1)[1])
+    elif prefix.lower() != prefix:
+        message += '. Write it in lower case: "%s"' % prefix.lower()
+    return message
 
 
 def normalize_fingerprint(fingerprint):

@@ -9,6 +9,7 @@ the pull policy, by meta discovery.
 import os
 
 from rktsim.errors import RktError
+from rktsim.names import image_name_error
 from rktsim.store import Store, is_image_hash, split_name
 
 NOT_FOUND_BY_NAME = ('unable to fetch image from image name "%s": either image was not found in the store or store '
@@ -59,6 +60,12 @@ def fetch_image(context, store, app, pull_policy, prefix):
     if is_path(reference):
         path = reference[len("file://"):] if reference.startswith("file://") else reference
         return _fetch_file(context, store, path, app.get("signature"), prefix)
+
+    # NOTE: the wording for an image name that rkt cannot parse was not
+    # recorded; it is the innermost error, as rkt prints its other fetch errors.
+    name_error = image_name_error(reference)
+    if name_error:
+        raise RktError("%s: %s" % (prefix, name_error))
 
     if pull_policy != "update":
         image_id = store.resolve_name(reference)

@@ -4,6 +4,13 @@ The simulator never speaks TLS and never contacts another host: an https://
 URL fails as if nothing listened on port 443, and a host other than 127.0.0.1
 or localhost fails as an unknown host. NOTE: real rkt would connect; tests only
 ever serve files on 127.0.0.1.
+
+Test control, not rkt behaviour: the control file key "http_ports", e.g.
+{"http_ports": {"127.0.0.1": 41234}}, makes plain-http requests to port 80 of
+that host connect to the given port instead. Real rkt discovers only on
+ports 443 and 80, because a port is no valid part of an appc name or prefix.
+The redirect lets a test server on an ephemeral port stand in for port 80.
+URLs and error messages keep port 80, as real rkt prints them.
 """
 
 import http.client
@@ -44,7 +51,7 @@ def get(url, progress=None):
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT_SECONDS)
+    connection = http.client.HTTPConnection(host, _connect_port(host, port), timeout=TIMEOUT_SECONDS)
     try:
         connection.request("GET", path, headers={"User-Agent": "rkt-simulator"})
         response = connection.getresponse()
@@ -68,6 +75,16 @@ def get(url, progress=None):
         raise FetchError('Get "%s": %s' % (url, error))
     finally:
         connection.close()
+
+
+def _connect_port(host, port):
+    """Return the port to connect to: the "http_ports" test control's port for HOST instead of 80."""
+    if port != 80:
+        return port
+    from rktsim.cli import load_control
+
+    redirects = load_control().get("http_ports") or {}
+    return int(redirects.get(host, port))
 
 
 class ProgressPrinter:

@@ -1,4 +1,12 @@
-"""`rkt trust`: store armored public keys for a prefix or as root keys."""
+"""`rkt trust`: store armored public keys for a prefix or as root keys.
+
+rkt 1.30.0 checks the prefix as an appc identifier (see rktsim/names.py) only
+when it stores a key, after printing the key: a prefix such as
+"127.0.0.1:8080/hello" fails there with rc 254. Discovery reads the prefix as
+an appc app string first, so for such a prefix it requests the discovery page
+of host "127.0.0.1" on the default port (443, or 80 with
+--insecure-allow-http), never from port 8080.
+"""
 
 import os
 import sys
@@ -6,6 +14,7 @@ import sys
 from rktsim.discovery import DiscoveryError, discover
 from rktsim.errors import RktError
 from rktsim.httpget import FetchError, get
+from rktsim.names import acidentifier_error, parse_app_string
 from rktsim.pgp import PgpError, read_public_key
 
 UNBOUNDED_TRUST = (
@@ -47,8 +56,15 @@ def run_command(context):
 
 
 def _discover_keys(context, prefix, allow_http):
+    # NOTE: the message for a prefix that is no valid app string was not
+    # recorded; it follows rkt's error wrapping, which prints the innermost
+    # error after "error determining key location".
     try:
-        found = discover(prefix, "ac-discovery-pubkeys", allow_http, "pubkey")
+        name, _labels = parse_app_string(prefix)
+    except ValueError as error:
+        raise RktError("trust: error determining key location: %s" % error)
+    try:
+        found = discover(name, "ac-discovery-pubkeys", allow_http, "pubkey")
     except DiscoveryError as error:
         if context.debug:
             raise RktError("\n".join(error.debug_lines + [
@@ -110,6 +126,14 @@ def _trust_one(context, prefix, root, location, allow_http):
         review = "after"
 
     context.out('Trusting "%s" for prefix "%s" %s fingerprint review.\n' % (location, prefix, review))
+
+    # rkt's keystore validates the prefix before it creates any directory.
+    # NOTE: the message for an invalid prefix was not recorded; it is appc's
+    # ACIdentifier error after rkt's "error adding keys".
+    if not root:
+        error = acidentifier_error(prefix)
+        if error:
+            raise RktError("trust: error adding keys: %s" % error)
 
     if not context.is_root():
         raise RktError("trust: error adding keys: mkdir %s: permission denied" % context.local_config)

@@ -385,8 +385,8 @@ def build_parser():
     serve.add_argument("--discovery", action="append", default=[],
                        help="answer PATH?ac-discovery=1 with meta tags for /pubkeys.gpg and "
                        "/{name}-{version}-{os}-{arch}.{ext}; repeat")
-    serve.add_argument("--prefix-host", help="host part of the prefixes in discovery pages (default 127.0.0.1:PORT; "
-                       "127.0.0.1 gives the port-less prefixes that real rkt accepts)")
+    serve.add_argument("--prefix-host", help="host part of the prefixes in discovery pages (default 127.0.0.1, "
+                       "the port-less form that rkt accepts; 127.0.0.1:{port} adds the server's port)")
     serve.add_argument("--fault", action="append", default=[],
                        help="PATH=KIND[:SECONDS][xCOUNT], KIND one of %s or a status code; repeat"
                        % ", ".join(server.FAULT_KINDS))

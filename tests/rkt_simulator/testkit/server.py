@@ -8,7 +8,7 @@ per path, and logs every request as one JSON line.
 Configuration (a dict, or a JSON file for the CLI):
 
     {
-      "prefix_host": "127.0.0.1:{port}",        # optional; this is the default
+      "prefix_host": "127.0.0.1",               # optional; this is the default
       "discovery": [
         {"path": "/hello",                      # served for GET /hello?ac-discovery=1
          "prefix": "{host}/hello",              # optional; this is the default
@@ -26,11 +26,13 @@ rkt's discovery URL is `https://<prefix>?ac-discovery=1` (http with
 `--insecure-allow-http`), so the host part of a prefix decides where rkt
 connects.  Real rkt 1.30.0 validates prefixes and image names as appc
 ACIdentifiers (`^[a-z0-9]+([-._~/][a-z0-9]+)*$`), which cannot contain a
-port: against real rkt, discovery works only on port 80 (the recorded run
-used `127.0.0.1/hello` there).  The default prefix `127.0.0.1:PORT/hello`
-therefore suits only a simulator that accepts ports in prefixes.  With
-"prefix_host": "127.0.0.1" the page names the prefix `127.0.0.1/hello`, as
-real rkt expects, and the URLs in it keep the port.
+port: against real rkt, discovery works only on ports 443 and 80 (the
+recorded run used `127.0.0.1/hello` on port 80).  So pages name port-less
+prefixes such as `127.0.0.1/hello` by default, while the URLs in them keep
+the server's port.  The rkt simulator's "http_ports" test control sends its
+port-80 requests for 127.0.0.1 to this server.  "prefix_host":
+"127.0.0.1:{port}" gives prefixes with the port, which rkt rejects; only a
+test of that rejection needs them.
 
 Fault kinds (all bodies are the file's bytes unless said otherwise):
 - "404", "500", or any other status code: that status with a short body;
@@ -59,7 +61,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOOPBACK_HOST = "127.0.0.1"
 
-DEFAULT_PREFIX_HOST = LOOPBACK_HOST + ":{port}"
+DEFAULT_PREFIX_HOST = LOOPBACK_HOST
 DEFAULT_PUBKEYS_PATH = "/pubkeys.gpg"
 DEFAULT_TEMPLATE_PATH = "/{name}-{version}-{os}-{arch}.{ext}"
 
@@ -309,11 +311,11 @@ class LoopbackServer:
 
     @property
     def prefix_host(self):
-        """Host part of the prefixes in discovery pages, e.g. 127.0.0.1:PORT or 127.0.0.1."""
+        """Host part of the prefixes in discovery pages, e.g. 127.0.0.1."""
         return self.config["prefix_host"].replace("{port}", str(self.port))
 
     def prefix(self, path):
-        """Return the rkt trust prefix for `path` as discovery pages name it, e.g. 127.0.0.1:PORT/hello."""
+        """Return the rkt trust prefix for `path` as discovery pages name it, e.g. 127.0.0.1/hello."""
         return "%s/%s" % (self.prefix_host, path.strip("/"))
 
     def start(self):

@@ -5,8 +5,11 @@ The transcript was recorded with rkt's default paths (/var/lib/rkt, /etc/rkt,
 them below a temporary root (RKT_SIM_ROOT for the rkt paths, <root>/srv for the
 test files), builds the same test images and keys with the testkit, and
 normalises the values that differ between the recording and a replay: the
-temporary root, image IDs of the rebuilt images, key fingerprints, ports,
-PIDs, timestamps, relative times, sizes and download progress counts.
+temporary root, image IDs of the rebuilt images, key fingerprints, PIDs,
+timestamps, relative times, sizes and download progress counts. The recording
+served HTTP on 127.0.0.1 port 80; a replay's server listens on an ephemeral
+port, and the simulator's "http_ports" test control sends port-80 requests
+there, so URLs and messages need no port normalising.
 """
 
 import json
@@ -183,10 +186,19 @@ class World:
             with open(target, "wb") as handle:
                 handle.write(data)
         self.server = testkit.LoopbackServer(www, config or {}).start()
-        self.port = self.server.port
+        self.use_port(self.server.port)
 
     def use_closed_port(self):
-        self.port = closed_port()
+        self.use_port(closed_port())
+
+    def use_port(self, port):
+        """Send the simulator's plain-http requests for 127.0.0.1 port 80 to PORT.
+
+        The recording served on port 80; with the "http_ports" test control
+        the recorded arguments and outputs stay as they are.
+        """
+        self.port = port
+        self.set_control(http_ports={"127.0.0.1": port})
 
     # ------------------------------------------------------------ mapping
 
@@ -196,7 +208,7 @@ class World:
                 (assets.stage1_fly_id, RECORDED_STAGE1_FLY_ID), (assets.stage1_host_id, RECORDED_STAGE1_HOST_ID)]
 
     def map_argument(self, argument):
-        """Map one recorded argument to this world (paths, image IDs, server port)."""
+        """Map one recorded argument to this world (paths, image IDs)."""
         for recorded in ("/srv/", "/usr/lib/rkt/", "/var/lib/rkt", "/etc/rkt"):
             argument = argument.replace("=" + recorded, "=" + self.root + recorded)
             if argument.startswith(recorded):
@@ -204,8 +216,6 @@ class World:
         for ours, recorded in self._id_pairs():
             for length in (128, 32, 12):
                 argument = argument.replace(recorded[:7 + length], ours[:7 + length])
-        if self.port is not None:
-            argument = argument.replace("127.0.0.1/", "127.0.0.1:%d/" % self.port)
         return argument
 
     def normalise(self, text, table=False, hostname=False):
@@ -325,9 +335,6 @@ def normalise_common(text, table=False):
     text = re.sub(r"(?m)^pid=\d+$", "pid=<PID>", text)
     text = re.sub(r"\[ *\d+\.\d+\] (\S+)\[\d+\]: ", r"[<UPTIME>] \1[<PID>]: ", text)
     text = re.sub(r"deps-sha512-[0-9a-f]+", "deps-sha512-<TREE>", text)
-    # Loopback ports: the recording served on port 80, a replay on an ephemeral one.
-    text = re.sub(r"dial tcp 127\.0\.0\.1:\d+", "dial tcp 127.0.0.1:<PORT>", text)
-    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1", text)
     # Download progress: the intermediate counts depend on timing and sizes.
     text = re.sub(r"(?m)^(Downloading (ACI|signature):) .*\n(\1 .*\n)*", r"\1 <PROGRESS>\n", text)
     if table:

@@ -29,6 +29,7 @@ PLAYBOOK = """
         mode: "0644"
         content: "{{ {'bin': rkt_sim_bin, 'dir': rkt_sim_dir, 'root': rkt_sim_root, 'control': rkt_sim_control,
                       'log': rkt_sim_log, 'env': rkt_sim_env, 'testkit': rkt_sim_testkit,
+                      'source_dir': rkt_sim_source_dir, 'python': rkt_sim_python,
                       'listing': listing.stdout} | to_json }}"
 """
 
@@ -52,8 +53,16 @@ def test_setup_target_sets_facts(tmp_path):
 
     facts = json.loads(facts_path.read_text())
     try:
-        assert facts["bin"] == os.path.join(os.path.realpath(SIMULATOR_DIR), "rkt")
-        assert facts["dir"] == os.path.realpath(SIMULATOR_DIR)
+        assert facts["source_dir"] == os.path.realpath(SIMULATOR_DIR)
+        # The launcher is generated in the run's root, with the interpreter's absolute path.
+        assert facts["dir"] == facts["root"] + "/bin"
+        assert facts["bin"] == facts["root"] + "/bin/rkt"
+        assert os.access(facts["bin"], os.X_OK)
+        with open(facts["bin"], encoding="utf-8") as handle:
+            shebang = handle.readline()
+        assert shebang == "#!%s -S\n" % facts["python"]
+        assert os.path.isabs(facts["python"])
+        assert "/env " not in shebang
         assert facts["testkit"] == os.path.join(os.path.realpath(SIMULATOR_DIR), "testkit", "cli.py")
         assert facts["env"]["RKT_SIM_ROOT"] == facts["root"]
         assert facts["env"]["PATH"].split(":")[0] == facts["dir"]

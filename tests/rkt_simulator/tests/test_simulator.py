@@ -197,16 +197,15 @@ def test_fetch_by_name_with_http_discovery(sim, tmp_path, hello_aci):
     www = tmp_path / "www"
     www.mkdir()
     key = testkit.generate_key(str(tmp_path / "gpg"), "discovery signer <d@example.com>")
-    with testkit.LoopbackServer(str(www), {"discovery": ["/hello"]}) as server:
+    with testkit.LoopbackServer(str(www), {"discovery": ["/hello"], "prefix_host": "127.0.0.1"}) as server:
+        sim.control({"http_ports": {"127.0.0.1": server.port}})
         name = server.prefix("/hello")
+        assert name == "127.0.0.1/hello"
         # The server's template is /{name}-{version}-{os}-{arch}.{ext}, and
-        # {name} is the whole image name, host and port included.
+        # {name} is the whole image name, host included.
         image = str(www / name) + "-0.0.1-linux-amd64.aci"
-        # A name with a port is no valid appc name, so the manifest is written
-        # verbatim; the recorded real-rkt session served on port 80 instead.
-        manifest = testkit.build_manifest("example.com/hello", "0.0.1")
-        manifest["name"] = name
-        testkit.build_aci(image, name, "0.0.1", manifest_bytes=json.dumps(manifest).encode())
+        os.makedirs(os.path.dirname(image))
+        testkit.build_aci(image, name, "0.0.1")
         key.sign(image)
         key.export_public(str(www / "pubkeys.gpg"))
 
@@ -217,6 +216,105 @@ def test_fetch_by_name_with_http_discovery(sim, tmp_path, hello_aci):
         assert result.returncode == 0, result.stderr
         assert result.stdout.decode().startswith("sha512-")
         assert b"image: signature verified:\n  discovery signer <d@example.com>\n" in result.stderr
+        requested = [(entry["path"], entry["query"]) for entry in server.requests()]
+        assert ("/hello", "ac-discovery=1") in requested
+        assert ("/127.0.0.1/hello-0.0.1-linux-amd64.aci", "") in requested
+
+
+def test_http_ports_redirects_port_80(sim, tmp_path):
+    www = tmp_path / "www"
+    www.mkdir()
+    key = testkit.generate_key(str(tmp_path / "gpg"), "port signer <p@example.com>")
+    key.export_public(str(www / "pubkeys.gpg"))
+    with testkit.LoopbackServer(str(www), {}) as server:
+        sim.control({"http_ports": {"127.0.0.1": server.port}})
+        result = sim("trust", "--prefix=127.0.0.1/url", "--insecure-allow-http", "--skip-fingerprint-review",
+                     "http://127.0.0.1/pubkeys.gpg")
+        assert result.returncode == 0, result.stderr
+        assert 'Trusting "http://127.0.0.1/pubkeys.gpg" for prefix "127.0.0.1/url"' in result.stdout.decode()
+        assert [entry["path"] for entry in server.requests()] == ["/pubkeys.gpg"]
+
+        # Only port 80 is redirected: an explicit port is used as given.
+        explicit = sim("trust", "--prefix=127.0.0.1/url", "--insecure-allow-http", "--skip-fingerprint-review",
+                       "http://127.0.0.1:%d/pubkeys.gpg" % server.port)
+        assert explicit.returncode == 0, explicit.stderr
+        assert len(server.requests()) == 2
+
+
+def test_http_ports_closed_port_message(sim):
+    from contract_world import closed_port
+
+    sim.control({"http_ports": {"127.0.0.1": closed_port()}})
+    result = sim("--debug", "trust", "--prefix=127.0.0.1/hello", "--insecure-allow-http", "--skip-fingerprint-review")
+    assert result.returncode == 254
+    assert ('Get "http://127.0.0.1/hello?ac-discovery=1": dial tcp 127.0.0.1:80: connect: connection refused'
+            in result.stderr.decode())
+
+
+def _trusted_key_files(sim):
+    found = []
+    for folder, _dirs, files in os.walk(os.path.join(sim.root, "etc", "rkt", "trustedkeys")):
+        found.extend(os.path.join(folder, name) for name in files)
+    return found
+
+
+@pytest.mark.parametrize("prefix, message", [
+    ("127.0.0.1:8080/hello", 'ACIdentifier must contain only lower case alphanumeric characters plus "-._~/"'),
+    ("Example.com/hello", 'ACIdentifier must contain only lower case alphanumeric characters plus "-._~/"'),
+    ("example.com/hello/", "ACIdentifier must start and end with only lower case alphanumeric characters"),
+    ("-example.com", "ACIdentifier must start and end with only lower case alphanumeric characters"),
+])
+def test_trust_key_file_invalid_prefix(sim, tmp_path, prefix, message):
+    key = testkit.generate_key(str(tmp_path / "gpg"), "prefix signer <s@example.com>")
+    key_file = str(tmp_path / "key.asc")
+    key.export_public(key_file)
+
+    result = sim("trust", "--prefix=" + prefix, "--skip-fingerprint-review", key_file)
+
+    assert result.returncode == 254
+    # rkt prints the key and the "Trusting" line before its keystore checks the prefix.
+    assert 'Trusting "%s" for prefix "%s" without fingerprint review.\n' % (key_file, prefix) in result.stdout.decode()
+    assert "Added key" not in result.stdout.decode()
+    assert result.stderr.decode().endswith("trust: error adding keys: %s\n" % message)
+    assert _trusted_key_files(sim) == []
+
+
+def test_trust_discovery_prefix_with_port(sim, tmp_path):
+    www = tmp_path / "www"
+    www.mkdir()
+    # A page for /hello exists, but rkt reads "127.0.0.1:PORT/hello" as app
+    # "127.0.0.1" with version "PORT/hello" and requests only the host's root page.
+    with testkit.LoopbackServer(str(www), {"discovery": ["/hello"], "prefix_host": "127.0.0.1"}) as server:
+        sim.control({"http_ports": {"127.0.0.1": server.port}})
+        prefix = "127.0.0.1:%d/hello" % server.port
+        result = sim("trust", "--prefix=" + prefix, "--insecure-allow-http", "--skip-fingerprint-review")
+        assert result.returncode == 254
+        assert result.stderr == b"trust: error determining key location: discovery failed\n"
+        assert [(entry["path"], entry["query"]) for entry in server.requests()] == [("/", "ac-discovery=1")]
+    assert _trusted_key_files(sim) == []
+
+
+def test_trust_discovery_rejects_two_colons(sim):
+    result = sim("trust", "--prefix=127.0.0.1:80/hello:1", "--insecure-allow-http", "--skip-fingerprint-review")
+    assert result.returncode == 254
+    assert result.stderr == (b"trust: error determining key location: "
+                             b"malformed app string - colon may appear at most once\n")
+
+
+@pytest.mark.parametrize("image, message", [
+    ("127.0.0.1:8080/hello:0.0.1",
+     'parse "127.0.0.1:8080/hello:0.0.1": first path segment in URL cannot contain colon'),
+    ("Example.com/hello:0.0.1",
+     'invalid appc image string "Example.com/hello:0.0.1": '
+     'ACIdentifier must contain only lower case alphanumeric characters plus "-._~/"'),
+    ("localhost:8080/hello:0.0.1",
+     'invalid appc image string "localhost:8080/hello:0.0.1": malformed app string - colon may appear at most once'),
+])
+def test_invalid_image_names_rejected(sim, image, message):
+    for command, prefix in (("fetch", "fetch"), ("run", "run")):
+        result = sim(command, "--insecure-options=image", image)
+        assert result.returncode == 254, (command, result.stderr)
+        assert result.stderr.decode() == "%s: %s\n" % (prefix, message)
 
 
 def test_help_for_commands(sim):

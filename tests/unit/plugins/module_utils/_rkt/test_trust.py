@@ -27,7 +27,8 @@ def read_key():
         return handle.read()
 
 
-@pytest.mark.parametrize('prefix', ['example.com/hello', '127.0.0.1/hello', 'example.com', 'quay.io/coreos/etcd'])
+@pytest.mark.parametrize('prefix', ['example.com/hello', '127.0.0.1/hello', 'example.com', 'quay.io/coreos/etcd',
+                                    'example.com/app_v1', 'a', 'sub-domain.example.com/org/product'])
 def test_prefix_valid(prefix):
     assert trust.validate_prefix(prefix) == prefix
 
@@ -48,6 +49,38 @@ def test_prefix_invalid(prefix, fragment):
     with pytest.raises(TrustError) as error:
         trust.validate_prefix(prefix)
     assert fragment in str(error.value)
+
+
+@pytest.mark.parametrize('prefix', [
+    '127.0.0.1:8080/hello',
+    'Example.com/hello',
+    'example.com/~user',
+    'example.com/-hello',
+    'example.com/hello-',
+    'example.com/a..b',
+    'example.com/a.-b',
+    'example.com/*',
+    'example.com/hello world',
+])
+def test_prefix_not_an_appc_identifier(prefix):
+    with pytest.raises(TrustError) as error:
+        trust.validate_prefix(prefix)
+    message = str(error.value)
+    assert '"%s"' % prefix in message
+    assert 'not a valid appc identifier' in message
+    assert '^[a-z0-9]+([-._~/][a-z0-9]+)*$' in message
+
+
+def test_prefix_with_port_names_the_port():
+    with pytest.raises(TrustError) as error:
+        trust.validate_prefix('127.0.0.1:41234/discovered')
+    assert 'Remove the port "41234"' in str(error.value)
+
+
+def test_prefix_upper_case_suggests_lower_case():
+    with pytest.raises(TrustError) as error:
+        trust.validate_prefix('Example.com/Hello')
+    assert 'Write it in lower case: "example.com/hello"' in str(error.value)
 
 
 def test_fingerprint_of_armored_key():
