@@ -164,13 +164,15 @@ integration: venv ## ansible-test integration --local (skipped when there are no
 lint: venv ## ansible-lint, production profile, on roles and playbooks
 	@$(IN_COPY) lint ansible-lint --offline $(if $(CI),--nocolor)
 
+# The suites give every test its own simulator root, servers and GPG homes, so
+# they run on both cores with pytest-xdist.
 simulator-test: venv ## pytest tests/rkt_simulator (simulator and testkit suites)
 	@if [[ ! -d $(REPO_ROOT)/tests/rkt_simulator ]]; then \
 	    $(call skip-step,simulator-test,tests/rkt_simulator does not exist yet); \
 	    exit 0; \
 	fi; \
 	cd $(REPO_ROOT) && status=0; \
-	$(VENV_BIN)/pytest tests/rkt_simulator $(PYTEST_ARGS) || status=$$?; \
+	$(VENV_BIN)/pytest -n 2 tests/rkt_simulator $(PYTEST_ARGS) || status=$$?; \
 	if [[ $$status -eq 5 ]]; then \
 	    $(call skip-step,simulator-test,pytest collected no tests in tests/rkt_simulator); \
 	    exit 0; \

@@ -91,7 +91,8 @@ options:
       - Before running, make rkt trust the signing key for this image name prefix
         (C(rkt trust --prefix=... --skip-fingerprint-review)). Nothing happens when a key is already trusted for the prefix.
       - Without O(trust_key) the key is found by rkt's meta discovery on the prefix.
-      - Must not contain a URL scheme, an absolute path, or empty, C(.) or C(..) segments.
+      - Must be an appc identifier, as rkt requires (lower-case letters, digits and C(-._~/), so no port such as C(:8080)),
+        and must not contain a URL scheme, an absolute path, or empty, C(.) or C(..) segments.
     type: str
   trust_key:
     description:
