@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Integration tests of rkt_task with supervisor: systemd, in a Debian bookworm
+# container that boots systemd as PID 1. The module runs inside the container
+# through the containers.podman.podman connection, and the rkt simulator is
+# mounted read-only at /opt/rkt_simulator. The test image is built on the
+# controller with the testkit and copied in by the playbook. The container is
+# removed at the end, also after a failure.
+set -euo pipefail
+
+target_dir=$(cd "$(dirname "$0")" && pwd)
+
+# ansible-test runs a copy of the target outside the collection, so look for
+# tests/rkt_simulator next to the target first and then in the collection that
+# ANSIBLE_COLLECTIONS_PATH names.
+simulator_dir=""
+IFS=: read -r -a collection_roots <<< "${ANSIBLE_COLLECTIONS_PATH:-}"
+for candidate in "$target_dir/../../../rkt_simulator" \
+    "${collection_roots[@]/%//ansible_collections/nomad_drivers/rkt/tests/rkt_simulator}"; do
+    if [[ -f $candidate/rkt && -f $candidate/testkit/cli.py ]]; then
+        simulator_dir=$(cd "$candidate" && pwd -P)
+        break
+    fi
+done
+if [[ -z $simulator_dir ]]; then
+    echo "rkt_task_systemd: tests/rkt_simulator not found next to the target or in ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-}" >&2
+    exit 1
+fi
+container_tool=$simulator_dir/../container/systemd-container
+python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
+container=nomad-rkt-task-systemd
+
+work_dir=$(mktemp -d "${TMPDIR:-/tmp}/rkt_task_systemd.XXXXXX")
+cleanup() {
+    "$container_tool" stop "$container" > /dev/null || true
+    rm -rf "$work_dir"
+}
+trap cleanup EXIT
+
+# The test image: the testkit's app, whose options decide whether it sleeps,
+# exits or fails.
+"$python" "$simulator_dir/testkit/cli.py" aci --out "$work_dir/hello-0.0.1.aci" --name example.com/hello --version 0.0.1 --etc > /dev/null
+
+"$container_tool" start "$container" bookworm -- "--volume=$simulator_dir:/opt/rkt_simulator:ro"
+
+cat > "$work_dir/inventory" <<INVENTORY
+$container ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3
+INVENTORY
+
+# containers.podman provides the connection plugin; the collection under test
+# comes first on the path.
+ANSIBLE_COLLECTIONS_PATH="${ANSIBLE_COLLECTIONS_PATH:+$ANSIBLE_COLLECTIONS_PATH:}$("$container_tool" collections-path)" \
+ANSIBLE_PIPELINING=true \
+    ansible-playbook -i "$work_dir/inventory" -e "rts_image_on_controller=$work_dir/hello-0.0.1.aci" \
+    "$target_dir/systemd.yml" "$@"
