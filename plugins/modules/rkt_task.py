@@ -231,6 +231,9 @@ options:
   data_dir:
     description:
       - rkt's data directory (C(rkt --dir)), for nodes that keep rkt's data outside C(/var/lib/rkt).
+      - A pod is not moved to another data directory, because rkt lists the pods of one data directory only. When O(data_dir)
+        differs from the one the pod was started with, the task fails and names both; remove the pod with O(state=absent) and
+        the old O(data_dir) first.
     type: path
   local_config:
     description:

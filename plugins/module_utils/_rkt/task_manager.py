@@ -94,6 +94,8 @@ class TaskManager(object):
         self.uuid_file = supervisor_lib.uuid_file_path(self.state_dir, self.name)
         self.pending_uuid_file = supervisor_lib.pending_uuid_file_path(self.state_dir, self.name)
         self.log_file = supervisor_lib.log_file_path(self.state_dir, self.name)
+        # The data_dir that the pod of the UUID file lives in: rkt list only sees one data dir.
+        self.data_dir_file = os.path.join(self.state_dir, '%s.data_dir' % self.name)
 
     # Entry point -----------------------------------------------------------
 
@@ -170,11 +172,37 @@ class TaskManager(object):
         result = self.cli.run(['cat-manifest', '--pretty-print=false', uuid])
         return pods_lib.parse_manifest(result.stdout)
 
+    def record_data_dir(self):
+        """Write the data_dir of the pod just recorded in the UUID file ('' for rkt's default)."""
+        record_fd = os.open(self.data_dir_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(record_fd, 'w') as record:
+            record.write(self.params['data_dir'] or '')
+
+    def check_same_data_dir(self, uuid):
+        """Fail when the pod of the UUID file lives in another data_dir, where this run cannot see it.
+
+        Without this check a changed data_dir would start a second pod and leave the first one running.
+        """
+        try:
+            with open(self.data_dir_file) as record:
+                recorded = record.read()
+        except (IOError, OSError):
+            return
+        current = self.params['data_dir'] or ''
+        if recorded != current:
+            def describe(data_dir):
+                return 'data_dir "%s"' % data_dir if data_dir else "rkt's default data_dir"
+            raise TaskFailure('pod %s (%s) was started with %s, but this run uses %s; remove it first with state: absent '
+                              'and %s, then start it with the new data_dir'
+                              % (self.name, uuid, describe(recorded), describe(current), describe(recorded)))
+
     def observe(self):
         """List the pods and find the current pod of this task (1 or 2 rkt calls when the UUID file is there)."""
         observation = Observation()
         observation.uuid_from_file = supervisor_lib.read_uuid_file(self.uuid_file)
         observation.pods = pods_lib.parse_pod_list(self.cli.run(['list', '--format=json']).stdout)
+        if observation.uuid_from_file and pods_lib.find_pod(observation.pods, observation.uuid_from_file) is None:
+            self.check_same_data_dir(observation.uuid_from_file)
 
         candidates = []
         if observation.uuid_from_file:
@@ -405,6 +433,7 @@ class TaskManager(object):
             raise TaskFailure(message, rkt_run_output=log_tail)
 
         os.rename(self.pending_uuid_file, self.uuid_file)
+        self.record_data_dir()
         return uuid, status
 
     def clean_up_failed_start(self, uuid, process, unit):
@@ -531,7 +560,8 @@ class TaskManager(object):
     def ensure_absent(self):
         observation = self.observe()
         owned = self.owned_pods(observation)
-        leftover_files = [path for path in (self.uuid_file, self.pending_uuid_file, self.log_file) if os.path.exists(path)]
+        leftover_files = [path for path in (self.uuid_file, self.pending_uuid_file, self.log_file, self.data_dir_file)
+                          if os.path.exists(path)]
         result = dict(changed=bool(owned or leftover_files), pod=None)
         if owned:
             before = dict(observation.current_config or {})
@@ -611,6 +641,7 @@ class TaskManager(object):
                               rkt_commands=self.cli.commands, changed=True)
 
         os.rename(self.pending_uuid_file, self.uuid_file)
+        self.record_data_dir()
         for old_uuid, dummy_state in owned:
             self.remove_pod(old_uuid)
         return result
