@@ -94,7 +94,7 @@ class TaskManager(object):
         self.uuid_file = supervisor_lib.uuid_file_path(self.state_dir, self.name)
         self.pending_uuid_file = supervisor_lib.pending_uuid_file_path(self.state_dir, self.name)
         self.log_file = supervisor_lib.log_file_path(self.state_dir, self.name)
-        # Records the data_dir of the pod in the UUID file, because rkt list reads one data dir only.
+        # Records the data_dir of the pod named in the UUID file, because rkt list reads one data dir only.
         self.data_dir_file = os.path.join(self.state_dir, '%s.data_dir' % self.name)
 
     # Entry point -----------------------------------------------------------
