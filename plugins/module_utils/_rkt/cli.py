@@ -142,18 +142,24 @@ class RktCli:
         self._path = path
         return path
 
-    def build_argv(self, args):
-        """Return the full argv for the rkt subcommand and arguments ``args``."""
-        return [self.find()] + self.global_args + list(args)
+    def build_argv(self, args, global_args=None):
+        """Return the full argv for the rkt subcommand and arguments ``args``.
 
-    def run(self, args, check=True, data=None):
+        ``global_args`` replaces the client's global flags for this one command.
+        """
+        if global_args is None:
+            global_args = self.global_args
+        return [self.find()] + list(global_args) + list(args)
+
+    def run(self, args, check=True, data=None, global_args=None):
         """Run rkt with ``args`` and return a RktResult.
 
-        ``data`` is text sent to rkt's stdin. Raise RktNotFoundError when rkt is
-        missing, and RktCommandError when it can not be started or, with
+        ``data`` is text sent to rkt's stdin, and ``global_args`` replaces the
+        client's global flags for this one command. Raise RktNotFoundError when
+        rkt is missing, and RktCommandError when it can not be started or, with
         ``check``, exits with a non-zero code.
         """
-        argv = self.build_argv(args)
+        argv = self.build_argv(args, global_args)
         self.commands.append(argv)
 
         try:

@@ -288,7 +288,8 @@ class TaskManager(object):
         # that matches the pin is then trusted in the real one.
         scratch = tempfile.mkdtemp(prefix='rkt-task-trust-')
         try:
-            self.cli.run(trust_lib.build_trust_argv([], prefix, key, allow_http, local_config=scratch))
+            scratch_flags = global_flags(data_dir=self.params['data_dir'], local_config=scratch)
+            self.cli.run(trust_lib.build_trust_argv([], prefix, key, allow_http), global_args=scratch_flags)
             fetched = trust_lib.find_key_file(scratch, prefix)
             for file_fingerprint, path in fetched:
                 with open(path, 'rb') as handle:

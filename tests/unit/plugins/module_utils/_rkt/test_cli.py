@@ -146,6 +146,17 @@ def test_run_global_args_before_subcommand(module, tmp_path):
     assert result.stdout == '--dir=/srv/rkt data list --full '
 
 
+def test_run_global_args_override_once(module, tmp_path):
+    path = write_executable(tmp_path, 'rkt', 'printf "%s " "$@"')
+    cli = RktCli(module, executable=path, global_args=global_flags(local_config='/etc/rkt'))
+
+    scratch = cli.run(['trust', '--prefix=example.com/app'], global_args=global_flags(local_config='/tmp/scratch'))
+    default = cli.run(['list'])
+
+    assert scratch.argv == [path, '--local-config=/tmp/scratch', 'trust', '--prefix=example.com/app']
+    assert default.argv == [path, '--local-config=/etc/rkt', 'list']
+
+
 def test_run_nonzero_exit_raises_with_output(module, tmp_path):
     path = write_executable(tmp_path, 'rkt', 'echo out; echo "Error: unknown flag: --version" >&2; echo second >&2; exit 254')
     cli = RktCli(module, executable=path)
