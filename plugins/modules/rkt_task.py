@@ -20,8 +20,9 @@ description:
   - Optionally makes rkt trust the signing key of an image name prefix first (C(rkt trust)), and checks a pinned key
     fingerprint before anything is trusted.
   - The pod is found again by its app, which is named after O(name) and carries user annotations with the task name and the
-    normalised configuration. A repeated run with the same parameters changes nothing and runs rkt twice
-    (C(rkt list --format=json) and C(rkt cat-manifest)), because the pod list of rkt 1.30.0 has no annotations.
+    normalised configuration. The pod list of rkt 1.30.0 has no annotations, so the module reads them with
+    C(rkt cat-manifest) once per pod and keeps a copy of that manifest in O(state_dir). A repeated run with the same
+    parameters changes nothing and runs rkt once (C(rkt list --format=json)).
   - Changing any parameter that shapes the pod replaces the pod. The running pod is stopped only after the new configuration
     was validated and the new image fetched.
   - Two runs for the same O(name) on one node never start two pods, because each run holds a lock per name.
@@ -225,7 +226,7 @@ options:
     default: 60
   state_dir:
     description:
-      - Directory for the UUID files, logs and locks of the module, created with mode 0700.
+      - Directory for the UUID files, manifest copies, logs and locks of the module, created with mode 0700.
     type: path
     default: /var/lib/nomad_drivers_rkt
   data_dir:
@@ -347,7 +348,6 @@ rkt_commands:
   elements: list
   sample:
     - [/usr/bin/rkt, list, --format=json]
-    - [/usr/bin/rkt, cat-manifest, --pretty-print=false, 01628001-48cd-4be2-be58-3f67b380b375]
 trust_changed:
   description: Whether the module trusted a key (or would have, in check mode).
   returned: when O(state) is V(started) or V(exited)

@@ -11,10 +11,10 @@ and carries user annotations with the task name and the normalised
 configuration (pod_config.ANNOTATION_*). The UUID of the current pod is saved
 with ``--uuid-file-save`` in ``<state_dir>/<name>.uuid``.
 
-The no-op path runs rkt twice: ``rkt list --format=json`` for the pod's state
-and ``rkt cat-manifest`` for its annotations, because the list JSON of rkt
-1.30.0 carries no annotations and the pod manifest file inside rkt's data
-directory is not a documented interface.
+The list JSON of rkt 1.30.0 carries no annotations, so the configuration of
+a pod comes from ``rkt cat-manifest``. The module keeps a copy of the
+manifest of the pod in the UUID file (manifest_cache), so the no-op path runs
+rkt once: ``rkt list --format=json`` for the pod's state.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,6 +40,7 @@ from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.version imp
 )
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.fingerprint import fingerprint
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.interpolation import InterpolationContext
+from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import manifest_cache
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import pod_config
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import pods as pods_lib
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import supervisor as supervisor_lib
@@ -96,6 +97,9 @@ class TaskManager(object):
         self.log_file = supervisor_lib.log_file_path(self.state_dir, self.name)
         # Records the data_dir of the pod named in the UUID file, because rkt list reads one data dir only.
         self.data_dir_file = os.path.join(self.state_dir, '%s.data_dir' % self.name)
+        self.manifest_cache_file = manifest_cache.cache_file_path(self.state_dir, self.name)
+        # Manifest text per pod UUID, as rkt cat-manifest printed it in this run.
+        self.manifest_texts = {}
 
     # Entry point -----------------------------------------------------------
 
@@ -168,9 +172,35 @@ class TaskManager(object):
 
     # Observation -----------------------------------------------------------------
 
-    def read_manifest(self, uuid):
-        result = self.cli.run(['cat-manifest', '--pretty-print=false', uuid])
-        return pods_lib.parse_manifest(result.stdout)
+    def read_manifest(self, uuid, remember=False):
+        """Return the pod manifest of uuid from rkt cat-manifest; with remember, also save it in the manifest cache."""
+        manifest_text = self.cli.run(['cat-manifest', '--pretty-print=false', uuid]).stdout
+        manifest = pods_lib.parse_manifest(manifest_text)
+        self.manifest_texts[uuid] = manifest_text
+        if remember:
+            self.remember_manifest(uuid)
+        return manifest
+
+    def remember_manifest(self, uuid):
+        """Save the manifest that rkt printed for uuid in this run as the manifest cache (never in check mode)."""
+        if self.check_mode or uuid not in self.manifest_texts:
+            return
+        try:
+            manifest_cache.save(self.manifest_cache_file, uuid, self.manifest_texts[uuid])
+        except (IOError, OSError) as error:
+            # The copy only saves an rkt call on the next run, so failing to write it does not fail the task.
+            self.warnings.append('could not save the manifest copy %s (%s); the next run reads the manifest with rkt cat-manifest'
+                                 % (self.manifest_cache_file, error))
+
+    def recorded_manifest(self, uuid):
+        """Return the pod manifest of the UUID file's pod: the cached copy when it is this pod's, else from rkt."""
+        manifest_text = manifest_cache.load(self.manifest_cache_file, uuid)
+        if manifest_text is not None:
+            try:
+                return pods_lib.parse_manifest(manifest_text)
+            except pods_lib.PodOutputError:
+                pass
+        return self.read_manifest(uuid, remember=True)
 
     def record_data_dir(self):
         """Write the data_dir of the pod just recorded in the UUID file ('' for rkt's default)."""
@@ -197,7 +227,7 @@ class TaskManager(object):
                               % (self.name, uuid, describe(recorded), describe(current), describe(recorded)))
 
     def observe(self):
-        """List the pods and find the current pod of this task (1 or 2 rkt calls when the UUID file is there)."""
+        """List the pods and find the current pod of this task (1 rkt call when the UUID file and the manifest cache are there)."""
         observation = Observation()
         observation.uuid_from_file = supervisor_lib.read_uuid_file(self.uuid_file)
         observation.pods = pods_lib.parse_pod_list(self.cli.run(['list', '--format=json']).stdout)
@@ -214,7 +244,7 @@ class TaskManager(object):
                 candidates.append((summary, False))
 
         for summary, from_file in candidates:
-            manifest = self.read_manifest(summary.uuid)
+            manifest = self.recorded_manifest(summary.uuid) if from_file else self.read_manifest(summary.uuid)
             app = pods_lib.owned_app(manifest, self.name)
             if app is None:
                 continue
@@ -531,7 +561,7 @@ class TaskManager(object):
         for old_uuid, dummy_state in self.owned_pods(observation):
             self.remove_pod(old_uuid)
 
-        result['pod'] = pods_lib.pod_result(uuid, None, self.read_manifest(uuid), status)
+        result['pod'] = pods_lib.pod_result(uuid, None, self.read_manifest(uuid, remember=True), status)
         return result
 
     def ensure_stopped(self):
@@ -561,7 +591,8 @@ class TaskManager(object):
     def ensure_absent(self):
         observation = self.observe()
         owned = self.owned_pods(observation)
-        leftover_files = [path for path in (self.uuid_file, self.pending_uuid_file, self.log_file, self.data_dir_file)
+        leftover_files = [path for path in (self.uuid_file, self.pending_uuid_file, self.log_file, self.data_dir_file,
+                                            self.manifest_cache_file)
                           if os.path.exists(path)]
         result = dict(changed=bool(owned or leftover_files), pod=None)
         if owned:
@@ -643,6 +674,7 @@ class TaskManager(object):
 
         os.rename(self.pending_uuid_file, self.uuid_file)
         self.record_data_dir()
+        self.remember_manifest(uuid)
         for old_uuid, dummy_state in owned:
             self.remove_pod(old_uuid)
         return result
