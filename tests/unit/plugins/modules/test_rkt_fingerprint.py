@@ -7,41 +7,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
 import json
 import os
 
 import pytest
 import yaml
 
-from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
 
 from ansible_collections.nomad_drivers.rkt.plugins.modules import rkt_fingerprint
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19
-    patch_module_args = None
+from ansible_collections.nomad_drivers.rkt.tests.unit.module_args import module_args
 
 
 RKT_1_30_OUTPUT = 'rkt Version: 1.30.0\nappc Version: 0.8.11\nGo Version: go1.19.8\nGo OS/Arch: linux/amd64\nFeatures: -TPM +SDJOURNAL\n'
-
-
-@contextlib.contextmanager
-def module_args(args):
-    """Make ``args`` the module arguments of AnsibleModule instances built inside."""
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-
-    saved = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = json.dumps(dict(ANSIBLE_MODULE_ARGS=args)).encode('utf-8')
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = saved
 
 
 def run_module(args, capsys):

@@ -7,14 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
 import json
 import os
 
 import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.cli import RktCli
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.fingerprint import (
@@ -24,12 +20,6 @@ from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.fingerprint
     read_isolation,
 )
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.version import Version
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19
-    patch_module_args = None
-
 
 FIXTURE_PATH = os.path.join(os.path.dirname(__file__), 'fixtures', 'rkt_version_records.jsonl')
 
@@ -45,28 +35,6 @@ FACT_KEYS = sorted([
 
 ROOT = 0
 NOBODY = 65534
-
-
-@contextlib.contextmanager
-def module_args(args):
-    """Make ``args`` the module arguments of AnsibleModule instances built inside."""
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-
-    saved = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = json.dumps(dict(ANSIBLE_MODULE_ARGS=args)).encode('utf-8')
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = saved
-
-
-@pytest.fixture
-def module():
-    with module_args({}):
-        yield AnsibleModule(argument_spec={}, supports_check_mode=True)
 
 
 @pytest.fixture

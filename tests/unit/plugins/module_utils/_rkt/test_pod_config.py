@@ -236,6 +236,18 @@ def test_annotations_round_trip():
     assert annotations['nomad_drivers.rkt/config-sha256'] == config.config_hash()
 
 
+def test_config_rebuilt_from_recorded_dict():
+    config, dummy = build(cpu=500, volumes=['/srv/a:/a:readOnly'], stage1='stage1-fly.aci', port_map={'http': 8080},
+                          net=['default'], env={'A': '1'})
+    recorded = config_from_annotations(config.pod_annotations())
+
+    rebuilt = pod_config.PodConfig.from_dict(recorded)
+
+    assert rebuilt.config_hash() == config.config_hash()
+    assert rebuilt.volumes == [Volume('/srv/a', '/a', True)]
+    assert build_run_argv([], rebuilt, '/state/web.uuid') == build_run_argv([], config, '/state/web.uuid')
+
+
 @pytest.mark.parametrize('annotations', [{}, None, {'nomad_drivers.rkt/config': 'not json'}, {'nomad_drivers.rkt/config': '[1]'}])
 def test_annotations_missing_or_broken(annotations):
     assert config_from_annotations(annotations) is None
