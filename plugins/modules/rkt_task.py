@@ -24,7 +24,8 @@ description:
     C(rkt cat-manifest) once per pod and keeps a copy of that manifest in O(state_dir). A repeated run with the same
     parameters changes nothing and runs rkt once (C(rkt list --format=json)).
   - Changing any parameter that shapes the pod replaces the pod. The running pod is stopped only after the new configuration
-    was validated and the new image fetched.
+    was validated and the new image fetched. When the new pod then fails to start, the earlier configuration is started
+    again as a new pod from the same image (rkt cannot restart an exited pod), and the failure message names that pod.
   - Two runs for the same O(name) on one node never start two pods, because each run holds a lock per name.
 author:
   - nomad_drivers.rkt maintainers (@nomad-drivers)
@@ -197,7 +198,8 @@ options:
       - V(absent) stops and removes the pod (C(rkt rm)) and deletes its UUID and log files.
       - V(exited) runs the pod once in the foreground to completion and returns RV(rc), RV(stdout) and RV(stderr). When a pod
         with this name and this configuration already exited with 0, it is not run again unless O(force=true). A non-zero
-        exit fails the task with rkt's output and removes the failed pod.
+        exit fails the task with rkt's output and removes the failed pod; a pod with this name that the run stopped first is
+        started again with its earlier configuration.
     type: str
     choices: [started, stopped, absent, exited]
     default: started

@@ -119,6 +119,15 @@ class PodConfig(object):
             result[field] = value
         return result
 
+    @classmethod
+    def from_dict(cls, values):
+        """Return the configuration that to_dict() returned, as recorded in a pod's annotations."""
+        values = dict(values)
+        values['volumes'] = [Volume(volume['source'], volume['target'], volume['read_only']) for volume in values.get('volumes') or []]
+        if values.get('stage1'):
+            values['stage1'] = tuple(values['stage1'])
+        return cls(**values)
+
     def canonical_json(self):
         """Return the compact JSON with sorted keys that the hash is computed from."""
         return json.dumps(self.to_dict(), sort_keys=True, separators=(',', ':'))

@@ -268,7 +268,9 @@ class TaskManager(object):
         for summary in pods_lib.candidate_pods(observation.pods, self.name):
             if summary.uuid in owned or (only_running and summary.state != pods_lib.STATE_RUNNING):
                 continue
-            if pods_lib.owned_app(self.read_manifest(summary.uuid), self.name) is not None:
+            manifest_text = self.manifest_texts.get(summary.uuid)
+            manifest = pods_lib.parse_manifest(manifest_text) if manifest_text is not None else self.read_manifest(summary.uuid)
+            if pods_lib.owned_app(manifest, self.name) is not None:
                 owned[summary.uuid] = summary.state
         return sorted(owned.items())
 
@@ -370,6 +372,39 @@ class TaskManager(object):
                 raise TaskFailure('pod %s was still running %s seconds after rkt stop; stop it with rkt stop --force %s'
                                   % (uuid, self.params['wait_timeout'], uuid))
             time.sleep(POLL_SECONDS)
+
+    def stop_running(self, owned):
+        """Stop the running pods among owned (uuid, state) pairs; return the UUIDs of the pods stopped."""
+        stopped = []
+        for uuid, state in owned:
+            if state == pods_lib.STATE_RUNNING:
+                self.stop_pod(uuid)
+                stopped.append(uuid)
+        return stopped
+
+    def restore_previous_pod(self, observation, stopped):
+        """Run the configuration of the current pod again after this run stopped it and then failed.
+
+        rkt cannot restart an exited pod, so the recorded configuration starts as a new pod from the
+        same image ID, and the stopped pods are removed once it runs. Return a sentence for the
+        failure message ('' when this run stopped no current pod).
+        """
+        current = observation.current
+        if current is None or current.uuid not in stopped:
+            return ''
+        app = pods_lib.owned_app(observation.current_manifest, self.name)
+        if not observation.current_config or app is None or not app.image_id:
+            return '; the earlier pod %s stays stopped, because it carries no configuration to start again' % current.uuid
+
+        previous = pod_config.PodConfig.from_dict(observation.current_config)
+        try:
+            uuid, dummy_status = self.start_pod(previous, app.image_id, previous.supervisor)
+        except TaskFailure as error:
+            return '; starting the earlier configuration again failed too, so no pod %s runs: %s' % (self.name, error.message)
+        self.read_manifest(uuid, remember=True)
+        for old_uuid in stopped:
+            self.remove_pod(old_uuid)
+        return '; the earlier configuration runs again as pod %s' % uuid
 
     def remove_pod(self, uuid):
         self.cli.run(['rm', uuid])
@@ -553,12 +588,15 @@ class TaskManager(object):
 
         # Replace only after the configuration is valid and the image is in the store.
         image_id = self.fetch_image(config)
-        for uuid, state in self.owned_pods(observation):
-            if state == pods_lib.STATE_RUNNING:
-                self.stop_pod(uuid)
+        owned = self.owned_pods(observation)
+        stopped = self.stop_running(owned)
 
-        uuid, status = self.start_pod(config, image_id, supervisor)
-        for old_uuid, dummy_state in self.owned_pods(observation):
+        try:
+            uuid, status = self.start_pod(config, image_id, supervisor)
+        except TaskFailure as failure:
+            failure.message += self.restore_previous_pod(observation, stopped)
+            raise
+        for old_uuid, dummy_state in owned:
             self.remove_pod(old_uuid)
 
         result['pod'] = pods_lib.pod_result(uuid, None, self.read_manifest(uuid, remember=True), status)
@@ -650,9 +688,7 @@ class TaskManager(object):
 
         image_id = self.fetch_image(config)
         owned = self.owned_pods(observation)
-        for uuid, state in owned:
-            if state == pods_lib.STATE_RUNNING:
-                self.stop_pod(uuid)
+        stopped = self.stop_running(owned)
 
         self.ensure_state_dir()
         self.remove_file(self.pending_uuid_file)
@@ -664,11 +700,14 @@ class TaskManager(object):
         result.update(rc=run.rc, stdout=run.stdout, stderr=run.stderr, pod=pod)
 
         if run.rc != 0:
-            # Leave the node as it was: the failed pod goes, the earlier pod and its UUID file stay.
+            # Leave the node as it was: the failed pod goes, the earlier pod and its UUID file stay,
+            # and an earlier pod that this run stopped runs again.
             self.remove_file(self.pending_uuid_file)
             if uuid:
                 self.cli.run(['rm', uuid], check=False)
-            raise TaskFailure('pod %s exited with code %s: %s' % (self.name, run.rc, run.stderr.strip() or run.stdout.strip() or 'no output'),
+            run_output = run.stderr.strip() or run.stdout.strip() or 'no output'
+            restored = self.restore_previous_pod(observation, stopped)
+            raise TaskFailure('pod %s exited with code %s: %s%s' % (self.name, run.rc, run_output, restored),
                               rc=run.rc, stdout=run.stdout, stderr=run.stderr, cmd=run.argv, pod=pod,
                               rkt_commands=self.cli.commands, changed=True)
 
