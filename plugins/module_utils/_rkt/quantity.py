@@ -20,7 +20,10 @@ __metaclass__ = type
 
 import math
 import re
-from fractions import Fraction
+
+# fractions is imported where a quantity string is parsed, not here, because its
+# import took about 6 ms per rkt_task run (python -X importtime, see
+# docs/performance.md). Nomad's integer cpu and memory values need no fractions.
 
 # The regular expression rkt 1.30.0 prints when it rejects a quantity.
 QUANTITY_PATTERN = re.compile(r'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$')
@@ -38,7 +41,7 @@ FORMAT_BINARY_SI = 'BinarySI'
 FORMAT_DECIMAL_EXPONENT = 'DecimalExponent'
 
 # Kubernetes quantities keep at most nano precision and round up beyond it.
-NANO = Fraction(1, 10 ** 9)
+NANO_EXPONENT = -9
 
 MEMORY_HINT = 'use a number of MB or a string such as "256M" or "1Gi"'
 CPU_HINT = 'use a number of millicores such as 500, or a string such as "500m", "0.5" or "2.0"'
@@ -57,6 +60,8 @@ def _split_quantity(text):
 
     ``scale`` multiplies ``number`` to give the value in base units.
     """
+    from fractions import Fraction
+
     match = QUANTITY_PATTERN.match(text)
     if not match:
         return None
@@ -80,6 +85,8 @@ def _split_quantity(text):
 
 def _format_decimal(value, quantity_format):
     """Write a positive value (Fraction, base units) with the largest exponent, a multiple of 3, that keeps the mantissa whole."""
+    from fractions import Fraction
+
     if value == 0:
         return '0'
 
@@ -93,6 +100,17 @@ def _format_decimal(value, quantity_format):
     if quantity_format == FORMAT_DECIMAL_EXPONENT:
         return mantissa_text if exponent == 0 else '%se%d' % (mantissa_text, exponent)
     return mantissa_text + DECIMAL_SUFFIX_BY_EXPONENT[exponent]
+
+
+def _format_whole_count(count, exponent):
+    """Write count * 10**exponent base units (count a positive int, exponent a multiple of 3) in canonical DecimalSI form.
+
+    Gives the same text as canonical_quantity for '<count><suffix>', without fractions.
+    """
+    while count % 1000 == 0 and exponent < DECIMAL_SUFFIXES['E']:
+        count //= 1000
+        exponent += 3
+    return '%d%s' % (count, DECIMAL_SUFFIX_BY_EXPONENT[exponent])
 
 
 def _format_binary(value):
@@ -116,10 +134,11 @@ def canonical_quantity(text):
 
     # Kubernetes rounds values finer than 1n away from zero to the next nano unit.
     value = number * scale
-    nanos = value / NANO
+    nano = scale.__class__(10) ** NANO_EXPONENT
+    nanos = value / nano
     if nanos.denominator != 1:
         whole_nanos = math.ceil(nanos) if value > 0 else math.floor(nanos)
-        value = whole_nanos * NANO
+        value = whole_nanos * nano
 
     if quantity_format == FORMAT_BINARY_SI:
         # Kubernetes writes small or fractional binary values in decimal form.
@@ -166,6 +185,8 @@ def normalize_cpu(value):
         value = int(value)
 
     if isinstance(value, int):
+        if value > 0:
+            return _format_whole_count(value, DECIMAL_SUFFIXES['m'])
         text = '%dm' % value
     else:
         text = str(value).strip()
@@ -197,6 +218,8 @@ def normalize_memory(value):
         value = int(value)
 
     if isinstance(value, int):
+        if value > 0:
+            return _format_whole_count(value, DECIMAL_SUFFIXES['M'])
         text = '%dM' % value
     else:
         text = str(value).strip()

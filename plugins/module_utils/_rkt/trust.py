@@ -17,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import hashlib
 import os
 import re
@@ -139,6 +138,9 @@ def dearmor(text):
             # The line starting with "=" is the CRC-24 checksum of the armor.
             continue
         body.append(line)
+    # Imported here because only runs that read a key need it, and its import took about 3 ms.
+    import base64
+
     try:
         return base64.b64decode(''.join(body), validate=True)
     except (ValueError, TypeError):

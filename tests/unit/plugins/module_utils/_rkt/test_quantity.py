@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import quantity
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.quantity import (
     QuantityError,
     canonical_quantity,
@@ -158,3 +159,17 @@ def test_memory_zero_or_negative_rejected(value, ):
 def test_memory_yaml_types_rejected(value):
     with pytest.raises(QuantityError):
         normalize_memory(value)
+
+
+# Nomad's integer values take a path without fractions; it must write what the general parser writes.
+WHOLE_COUNTS = [1, 2, 999, 1000, 1001, 1500, 2000, 10 ** 6, 1234000, 10 ** 9, 10 ** 12, 10 ** 15, 10 ** 18]
+
+
+@pytest.mark.parametrize('count', WHOLE_COUNTS)
+def test_integer_cpu_matches_general_parser(count):
+    assert quantity.normalize_cpu(count) == quantity.canonical_quantity('%dm' % count)
+
+
+@pytest.mark.parametrize('count', WHOLE_COUNTS)
+def test_integer_memory_matches_general_parser(count):
+    assert quantity.normalize_memory(count) == quantity.canonical_quantity('%dM' % count)
