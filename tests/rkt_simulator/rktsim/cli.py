@@ -332,8 +332,18 @@ def load_control():
 
 
 def log_invocation(argv, command_path):
-    """Append one JSON line describing this invocation to the invocation log."""
-    path = os.environ.get("RKT_SIM_LOG") or os.environ.get("RKT_SIM_ROOT", "") + "/rkt-sim/invocations.jsonl"
+    """Append one JSON line describing this invocation to the invocation log.
+
+    Without RKT_SIM_LOG and RKT_SIM_ROOT the simulator runs as a node's installed rkt
+    (the role's tests install it) and no test reads a log, so it writes none and
+    leaves no /rkt-sim folder on the host.
+    """
+    if os.environ.get("RKT_SIM_LOG"):
+        path = os.environ["RKT_SIM_LOG"]
+    elif os.environ.get("RKT_SIM_ROOT"):
+        path = os.environ["RKT_SIM_ROOT"] + "/rkt-sim/invocations.jsonl"
+    else:
+        return
     record = {"argv": argv, "command": command_path, "pid": os.getpid(), "time": time.time()}
     try:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)

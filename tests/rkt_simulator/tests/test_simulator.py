@@ -130,6 +130,20 @@ def test_invocation_log_records_argv_and_command(sim):
     assert all(isinstance(record["pid"], int) and isinstance(record["time"], float) for record in records)
 
 
+def test_no_log_without_root_or_log_path(monkeypatch):
+    from rktsim import cli  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.delenv("RKT_SIM_ROOT", raising=False)
+    monkeypatch.delenv("RKT_SIM_LOG", raising=False)
+    touched = []
+    monkeypatch.setattr(cli.os, "makedirs", lambda *arguments, **options: touched.append(arguments))
+    monkeypatch.setattr("builtins.open", lambda *arguments, **options: touched.append(arguments))
+
+    cli.log_invocation(["rkt", "version"], "version")
+
+    assert touched == []
+
+
 def test_pod_uuids_control_sets_uuids(sim, hello_aci):
     planned = "11111111-2222-3333-4444-555555555555"
     sim.control({"pod_uuids": [planned]})
