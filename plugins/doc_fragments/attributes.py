@@ -51,7 +51,24 @@ attributes:
     support: none
 '''
 
-    # rkt runs on Linux only, so every module of this collection does too.
+    # An action plugin that runs on the controller only and changes nothing.
+    CONTROLLER_ACTION = r'''
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+    platforms: all
+'''
+
+    # rkt runs on Linux only, so every rkt module of this collection does too.
     PLATFORM = r'''
 options: {}
 attributes:

@@ -73,6 +73,16 @@ expect_unchanged() {
     fi
 }
 
+# Fail unless the playbook output in LOG shows the warning that starts with
+# TEXT. Ansible writes warnings to stderr, so LOG must contain both streams.
+expect_warning() {
+    local log=$1 text=$2
+    if ! grep -Fq "[WARNING]: $text" "$log"; then
+        echo "role_rkt: no warning \"$text\" in $log" >&2
+        exit 1
+    fi
+}
+
 # Release builds, keys and the mirror.
 playbook "$target_dir/setup.yml" "$@"
 
@@ -110,5 +120,18 @@ playbook "$target_dir/install.yml" --check -e "rkt_test_root=$installed_root" -e
 grep -Eq 'testhost +: ok=[0-9]+ +changed=[1-9]' "$work_dir/check-upgrade.log"
 expect_unchanged "$installed_root" "$before"
 
+# Variables that are not inputs of the role: a warning by default, a failure
+# or nothing when asked. Ansible prints each distinct warning once, and
+# vars/common.yml makes every other case fail on an unknown variable.
+playbook "$target_dir/unknown_variables.yml" "$@" 2>&1 | tee "$work_dir/unknown-variables.log"
+expect_warning "$work_dir/unknown-variables.log" \
+    "rkt_verion is not an input of the role nomad_drivers.rkt.rkt and has no effect; did you mean rkt_version? Correct the name"
+if grep -F '[WARNING]' "$work_dir/unknown-variables.log" | grep -Eq 'rkt_site_backup_dir|rkt_sim_root'; then
+    echo "role_rkt: a variable in rkt_unknown_variables_ignore or a fact of the collection was reported" >&2
+    exit 1
+fi
+
 # Upgrade, downgrade from the cache with the mirror stopped, and input validation.
-playbook "$target_dir/upgrade.yml" "$@"
+playbook "$target_dir/upgrade.yml" "$@" 2>&1 | tee "$work_dir/upgrade.log"
+expect_warning "$work_dir/upgrade.log" \
+    "rkt_verify is none, so rkt-v1.30.0.tar.gz from http://127.0.0.1:"
