@@ -67,7 +67,7 @@ INTEGRATION_ARGS ?=
 PYTEST_ARGS ?=
 
 # The steps of `make test`, in order. Each is a target below.
-TEST_STEPS := changelog-lint sanity units integration lint simulator-test molecule build-check
+TEST_STEPS := changelog-lint sanity units integration lint simulator-test molecule build-check docs-check
 
 .PHONY: help deps venv stage ansible-test-pip-bootstrap test $(TEST_STEPS) build demo clean
 
@@ -266,7 +266,7 @@ export NOMAD_RKT_CONTAINER_COLLECTIONS := $(NOMAD_RKT_CACHE_DIR)/collections
 
 .PHONY: container-deps container-image podman-collection
 
-container-deps: ## Install podman, runc and debootstrap (apt-get, only when one is missing)
+container-deps: ## Install podman, runc, debootstrap and dpkg-dev (apt-get, only when one is missing)
 	@$(MAKE) -C $(REPO_ROOT) deps DEBIAN_PACKAGES='$(CONTAINER_DEBIAN_PACKAGES)'
 
 container-image: container-deps ## Build the systemd container images (cached; CONTAINER_SUITES=bookworm trixie)
@@ -284,3 +284,58 @@ podman-collection: venv ## Install containers.podman (from the ansible wheel on 
 # targets that test supervisor: systemd run in these containers.
 molecule: container-image podman-collection
 integration: container-image podman-collection
+
+# User documentation. docs/reference/ is rendered from the modules'
+# DOCUMENTATION, EXAMPLES and RETURN and from the roles' argument specs, and
+# committed. docs-check (a step of `make test`) fails when it is stale or when
+# CHANGELOG.rst does not match changelogs/changelog.yaml. The doc examples
+# themselves run in the integration target docs_examples.
+.PHONY: docs docs-check changelog
+
+docs: venv ## Render docs/reference/ from the plugins' and roles' own documentation
+	@$(VENV_PYTHON) $(REPO_ROOT)/docs/render_reference.py
+
+docs-check: venv ## Fail when docs/reference/ or CHANGELOG.rst is stale
+	@status=0; \
+	$(VENV_PYTHON) $(REPO_ROOT)/docs/render_reference.py --check || status=$$?; \
+	$(VENV_PYTHON) $(REPO_ROOT)/docs/check_changelog.py || status=$$?; \
+	exit $$status
+
+# Releases only: collects changelogs/fragments/ into changelogs/changelog.yaml
+# for the version in galaxy.yml, removes the fragments and writes CHANGELOG.rst.
+changelog: venv ## antsibull-changelog release: fragments into changelog.yaml and CHANGELOG.rst
+	@cd $(REPO_ROOT) && antsibull-changelog release
+
+# One molecule scenario instead of all of them, for example
+# `make molecule-scenario SCENARIO=roles/rkt/molecule/package`. The copy gets
+# its own label, so it never waits for or replaces the copy of `make molecule`.
+# The rkt role's scenario `package` builds .deb files and their apt index on
+# the host with dpkg-deb and dpkg-scanpackages (Debian package dpkg-dev).
+CONTAINER_DEBIAN_PACKAGES += dpkg-dev
+SCENARIO ?=
+
+.PHONY: molecule-scenario
+
+molecule-scenario: venv container-image podman-collection ## molecule test for one scenario: SCENARIO=roles/rkt/molecule/package
+	@if [[ ! -f $(REPO_ROOT)/$(SCENARIO)/molecule.yml ]]; then \
+	    echo "molecule-scenario: no molecule.yml in '$(SCENARIO)'; set SCENARIO to a scenario folder, for example SCENARIO=roles/rkt/molecule/package" >&2; \
+	    exit 2; \
+	fi
+	@cd $(REPO_ROOT) && $(IN_COPY) molecule-$(notdir $(SCENARIO)) $(REPO_ROOT)/.ci/run-molecule $(SCENARIO)/molecule.yml
+
+# Benchmarks, not part of `make test`: benchmarks/run_benchmarks.py times the
+# modules and the role against the rkt simulator on this machine and rewrites
+# the results section of docs/performance.md (BENCH_ARGS=--no-write only
+# prints it). The defaults take about 10 minutes on a 2-core machine; see
+# benchmarks/README.md for what each knob sets.
+BENCH_RUNS ?= 7
+BENCH_SCALE_RUNS ?= 3
+BENCH_FLEET_RUNS ?= 3
+BENCH_ROLE_RUNS ?= 3
+BENCH_ARGS ?=
+
+.PHONY: bench
+
+bench: venv ## Run the benchmarks and rewrite docs/performance.md's results (BENCH_RUNS=7 BENCH_ARGS=...)
+	@cd $(REPO_ROOT) && $(VENV_PYTHON) benchmarks/run_benchmarks.py --runs $(BENCH_RUNS) --scale-runs $(BENCH_SCALE_RUNS) \
+	    --fleet-runs $(BENCH_FLEET_RUNS) --role-runs $(BENCH_ROLE_RUNS) $(BENCH_ARGS)
