@@ -30,7 +30,6 @@ from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.interpolati
     InterpolationError,
     interpolate,
 )
-from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.version import require_version
 
 # User annotations the module puts on the app. rkt stores them in the pod
 # manifest under apps[].app.userAnnotations.
@@ -434,6 +433,9 @@ def config_diff(before, after):
 
 def check_version_gates(config, rkt_version, extra_options=()):
     """Raise ConfigError naming the first option that rkt_version does not support."""
+    # Imported here: only runs that change something check the gates (see task_manager.rkt_version).
+    from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.version import require_version
+
     for option in list(config.used_options()) + list(extra_options):
         needed = OPTION_MIN_VERSIONS[option]
         message = require_version(rkt_version, needed, option)

@@ -33,12 +33,6 @@ from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.cli import 
     RktNotFoundError,
     global_flags,
 )
-from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.version import (
-    DEFAULT_MIN_VERSION,
-    Version,
-    parse_version_output,
-)
-from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.fingerprint import fingerprint
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.interpolation import InterpolationContext
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import manifest_cache
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import pod_config
@@ -131,8 +125,15 @@ class TaskManager(object):
 
     # rkt facts ---------------------------------------------------------------
 
+    # The version and fingerprint modules are imported in the two methods below,
+    # because only runs that change something or resolve ${attr.*} need them, and
+    # Python compiles every imported module_utils file on each run (AnsiballZ ships
+    # sources), which is most of the no-op run's own cost (docs/performance.md).
+
     def rkt_version(self):
         """Return the version of rkt (runs ``rkt version`` once)."""
+        from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.version import parse_version_output
+
         if self._rkt_version is None:
             if self._attributes is not None and self._attributes.get('driver.rkt.version'):
                 self._rkt_version = self._attributes['driver.rkt.version']
@@ -147,6 +148,9 @@ class TaskManager(object):
 
     def attributes(self):
         """Return the Nomad client attributes of rkt_fingerprint (runs ``rkt version`` once)."""
+        from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.fingerprint import fingerprint
+        from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.version import DEFAULT_MIN_VERSION, Version
+
         if self._attributes is None:
             facts, warnings = fingerprint(self.cli, Version(DEFAULT_MIN_VERSION))
             self.warnings.extend(warnings)
