@@ -198,8 +198,8 @@ options:
       - V(absent) stops and removes the pod (C(rkt rm)) and deletes its UUID and log files.
       - V(exited) runs the pod once in the foreground to completion and returns RV(rc), RV(stdout) and RV(stderr). When a pod
         with this name and this configuration already exited with 0, it is not run again unless O(force=true). A non-zero
-        exit fails the task with rkt's output and removes the failed pod; a pod with this name that the run stopped first is
-        started again with its earlier configuration.
+        exit fails the task with rkt's output and removes the failed pod. If the run stopped a running pod with this name
+        first, that pod's configuration is started again.
     type: str
     choices: [started, stopped, absent, exited]
     default: started

@@ -6,7 +6,7 @@ Sources, in this order: README.md, docs/guide.md, roles/rkt/README.md, and the
 EXAMPLES of every module (read with `ansible-doc --json`).
 
 In Markdown every fenced block in yaml, yml, sh, bash or ini is an example.
-An HTML comment on the line before the fence can name it and say how to use it:
+An HTML comment on the line before the fence can name it and set how it is used:
 
     <!-- example: id=provision-playbook file=provision.yml -->
 

@@ -6,7 +6,7 @@
 # (/usr/bin/rkt, /etc/rkt, /var/lib/rkt, /srv/...). So this script re-runs
 # itself in a private mount namespace (unshare --mount) and mounts throwaway
 # overlays on /etc, /var, /usr, /srv and /opt there: the examples see the real
-# files plus their own changes, and the host sees none of those changes. The
+# files plus their own changes, and the host keeps none of those changes. The
 # overlays' upper folders live in a temporary work folder that is removed at
 # the end. Servers listen on 127.0.0.1 only.
 set -euo pipefail
