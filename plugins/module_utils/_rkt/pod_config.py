@@ -2,7 +2,7 @@
 # Copyright: nomad_drivers.rkt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The desired pod configuration of rkt_task: normalised values, hash, diff and ``rkt run`` argv.
+"""The desired pod configuration of rkt_task: normalised values, hash and diff.
 
 Private module: not part of the collection's public API.
 
@@ -26,10 +26,6 @@ from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.quantity im
     normalize_cpu,
     normalize_memory,
 )
-from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.interpolation import (
-    InterpolationError,
-    interpolate,
-)
 
 # User annotations the module puts on the app. rkt stores them in the pod
 # manifest under apps[].app.userAnnotations.
@@ -48,41 +44,6 @@ INSECURE_OPTION_VALUES = (
     'none', 'image', 'tls', 'ondisk', 'http', 'pubkey', 'capabilities', 'paths', 'seccomp',
     'all-fetch', 'all-run', 'all',
 )
-
-# The rkt release that introduced each option the module passes. NOTE: these
-# versions come from memory of rkt's changelog, not from a recorded run; only
-# 1.30.0 supporting all of them is recorded. Nomad's rkt driver states that
-# the CPU and memory isolators arrived in rkt 0.14.0.
-OPTION_MIN_VERSIONS = {
-    '--insecure-options': '0.12.0',
-    '--cpu': '0.14.0',
-    '--memory': '0.14.0',
-    '--uuid-file-save': '0.14.0',
-    '--exec': '0.8.0',
-    '--set-env': '0.8.0',
-    '--net': '0.8.0',
-    '--port': '0.8.0',
-    '--volume': '0.8.0',
-    '--mount': '0.8.0',
-    '--no-overlay': '0.8.0',
-    '--dns': '0.14.0',
-    '--dns-search': '0.14.0',
-    '--stage1-path': '1.0.0',
-    '--stage1-name': '1.0.0',
-    '--stage1-url': '1.0.0',
-    '--stage1-from-dir': '1.0.0',
-    '--hostname': '1.3.0',
-    '--user': '1.1.0',
-    '--group': '1.1.0',
-    '--name': '1.16.0',
-    '--user-annotation': '1.17.0',
-    '--user-label': '1.17.0',
-    'fetch --pull-policy': '1.25.0',
-}
-
-
-# Options every rkt run of the module passes, whatever the parameters.
-ALWAYS_USED_OPTIONS = ('--uuid-file-save', '--name', '--user-annotation')
 
 
 class ConfigError(ValueError):
@@ -141,36 +102,6 @@ class PodConfig(object):
             ANNOTATION_CONFIG: self.canonical_json(),
             ANNOTATION_CONFIG_HASH: self.config_hash(),
         }
-
-    def used_options(self):
-        """Return the rkt options this configuration passes, for the version gates."""
-        options = ['--uuid-file-save', '--name']
-        checks = (
-            (self.insecure_options, '--insecure-options'),
-            (self.command, '--exec'),
-            (self.env, '--set-env'),
-            (self.net, '--net'),
-            (self.port_map, '--port'),
-            (self.volumes, '--volume'),
-            (self.volumes, '--mount'),
-            (self.no_overlay, '--no-overlay'),
-            (self.dns_servers, '--dns'),
-            (self.dns_search_domains, '--dns-search'),
-            (self.hostname, '--hostname'),
-            (self.user, '--user'),
-            (self.group, '--group'),
-            (self.labels, '--user-label'),
-            (self.cpu, '--cpu'),
-            (self.memory, '--memory'),
-        )
-        for value, option in checks:
-            if value:
-                options.append(option)
-        if self.stage1:
-            options.append(self.stage1[0])
-        # The module always records its own annotations.
-        options.append('--user-annotation')
-        return options
 
 
 def _require_string(name, value, hint):
@@ -324,21 +255,33 @@ def effective_insecure_options(insecure_options, trust_prefix):
                        'a trusted signature')
 
 
-def interpolate_all(parameter, texts, context):
+def interpolate_all(parameter, texts, make_context):
+    """Return texts with their references replaced; make_context() gives the InterpolationContext.
+
+    A text without "$" contains no reference, and most tasks have none, so only a
+    text with one imports the interpolation module and makes the context: every
+    imported module_utils file costs compile time on each run (docs/performance.md).
+    """
     result = []
     for text in texts:
         text = _require_string('%s entry' % parameter, text, '')
+        if '$' not in text:
+            result.append(text)
+            continue
+
+        from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.interpolation import InterpolationError, interpolate
+
         try:
-            result.append(interpolate(text, context))
+            result.append(interpolate(text, make_context()))
         except InterpolationError as error:
             raise ConfigError('%s entry "%s": %s' % (parameter, text, error))
     return result
 
 
-def from_params(params, context, supervisor):
+def from_params(params, make_context, supervisor):
     """Build (PodConfig, warnings) from the module parameters.
 
-    ``context`` is an InterpolationContext for ``command`` and ``args``;
+    ``make_context`` returns the InterpolationContext for ``command`` and ``args``;
     ``supervisor`` is the resolved supervisor (``systemd``, ``none``) or
     ``foreground`` for ``state: exited``.
     """
@@ -352,9 +295,9 @@ def from_params(params, context, supervisor):
 
     command = None
     if params.get('command') is not None:
-        command = interpolate_all('command', [params['command']], context)[0]
+        command = interpolate_all('command', [params['command']], make_context)[0]
 
-    args = interpolate_all('args', params.get('args') or [], context)
+    args = interpolate_all('args', params.get('args') or [], make_context)
     for arg in args:
         # rkt reads "---" as the end of one app's arguments, so it can never reach the app.
         if arg == '---':
@@ -429,85 +372,3 @@ def config_diff(before, after):
         'before': dict((key, before[key]) for key in changed_keys if key in before),
         'after': dict((key, after[key]) for key in changed_keys if key in after),
     }
-
-
-def check_version_gates(config, rkt_version, extra_options=()):
-    """Raise ConfigError naming the first option that rkt_version does not support."""
-    # Imported here: only runs that change something check the gates (see task_manager.rkt_version).
-    from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.version import require_version
-
-    for option in list(config.used_options()) + list(extra_options):
-        needed = OPTION_MIN_VERSIONS[option]
-        message = require_version(rkt_version, needed, option)
-        if message is None:
-            continue
-        if option in ALWAYS_USED_OPTIONS:
-            message = ('rkt_task needs rkt %s or later, because it passes %s to find its pod again, but the rkt found is %s; '
-                       'upgrade rkt' % (needed, option, rkt_version))
-        raise ConfigError(message)
-
-
-def build_run_argv(global_args, config, uuid_file, image_ref=None):
-    """Return the ``rkt run`` arguments after the executable.
-
-    ``global_args`` are rkt's global flags (data dir); the config adds
-    ``--insecure-options`` and ``--debug``. Pod flags come before the image and
-    the app flags after it, because rkt rejects app flags before an image
-    (``--name must follow an image``). ``image_ref`` replaces the image, for
-    example with the image ID that ``rkt fetch`` printed.
-    """
-    argv = list(global_args)
-    if config.insecure_options:
-        argv.append('--insecure-options=%s' % ','.join(config.insecure_options))
-    if config.debug:
-        argv.append('--debug')
-    argv.append('run')
-
-    argv.append('--uuid-file-save=%s' % uuid_file)
-    if config.no_overlay:
-        argv.append('--no-overlay')
-    if config.stage1:
-        argv.append('%s=%s' % tuple(config.stage1))
-    if config.net:
-        argv.append('--net=%s' % ','.join(config.net))
-    for server in config.dns_servers:
-        argv.append('--dns=%s' % server)
-    for domain in config.dns_search_domains:
-        argv.append('--dns-search=%s' % domain)
-    if config.hostname:
-        argv.append('--hostname=%s' % config.hostname)
-    for key in sorted(config.env):
-        argv.append('--set-env=%s=%s' % (key, config.env[key]))
-    for index, volume in enumerate(config.volumes):
-        volume_name = 'volume-%d' % index
-        spec = '%s,kind=host,source=%s' % (volume_name, volume.source)
-        if volume.read_only:
-            spec += ',readOnly=true'
-        argv.extend(['--volume', spec, '--mount', 'volume=%s,target=%s' % (volume_name, volume.target)])
-    for port_name in sorted(config.port_map):
-        argv.append('--port=%s:%d' % (port_name, config.port_map[port_name]))
-
-    argv.append(image_ref or config.image)
-
-    argv.append('--name=%s' % config.name)
-    if config.command:
-        argv.append('--exec=%s' % config.command)
-    if config.user:
-        argv.append('--user=%s' % config.user)
-    if config.group:
-        argv.append('--group=%s' % config.group)
-    if config.cpu:
-        argv.append('--cpu=%s' % config.cpu)
-    if config.memory:
-        argv.append('--memory=%s' % config.memory)
-    annotations = dict(config.annotations)
-    annotations.update(config.pod_annotations())
-    for key in sorted(annotations):
-        argv.append('--user-annotation=%s=%s' % (key, annotations[key]))
-    for key in sorted(config.labels):
-        argv.append('--user-label=%s=%s' % (key, config.labels[key]))
-
-    if config.args:
-        argv.append('--')
-        argv.extend(config.args)
-    return argv

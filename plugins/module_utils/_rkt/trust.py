@@ -2,7 +2,7 @@
 # Copyright: nomad_drivers.rkt contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""rkt's trusted-key store, OpenPGP fingerprints and the ``rkt trust`` argv.
+"""rkt's trusted-key store, trust decisions and the ``rkt trust`` argv.
 
 Private module: not part of the collection's public API.
 
@@ -17,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
 import os
 import re
 
@@ -31,8 +30,6 @@ SCHEME_PATTERN = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:')
 # rkt 1.30.0 stores a trusted key only for a prefix of this form and fails
 # otherwise, after it has already printed the key.
 ACIDENTIFIER_PATTERN = re.compile(r'^[a-z0-9]+([-._~/][a-z0-9]+)*$')
-
-PUBLIC_KEY_TAG = 6
 
 
 class TrustError(ValueError):
@@ -113,97 +110,6 @@ def trusted_fingerprints(prefix, local_config=None, system_config=None):
     return sorted(fingerprints)
 
 
-def dearmor(text):
-    """Return the binary packets of an ASCII-armored OpenPGP block."""
-    if isinstance(text, bytes):
-        text = text.decode('ascii', 'replace')
-    lines = text.replace('\r\n', '\n').split('\n')
-    try:
-        start = next(index for index, line in enumerate(lines) if line.startswith('-----BEGIN PGP PUBLIC KEY BLOCK-----'))
-    except StopIteration:
-        raise TrustError('no armored OpenPGP public key found; rkt trust accepts only ASCII-armored keys '
-                         '(export them with `gpg --armor --export`)')
-
-    # Armor headers (such as "Version: ...") end at the first blank line.
-    index = start + 1
-    while index < len(lines) and lines[index].strip() and ':' in lines[index]:
-        index += 1
-
-    body = []
-    for line in lines[index:]:
-        line = line.strip()
-        if line.startswith('-----END PGP PUBLIC KEY BLOCK-----'):
-            break
-        if not line or line.startswith('='):
-            # The line starting with "=" is the CRC-24 checksum of the armor.
-            continue
-        body.append(line)
-    # Imported here because only runs that read a key need it, and its import took about 3 ms.
-    import base64
-
-    try:
-        return base64.b64decode(''.join(body), validate=True)
-    except (ValueError, TypeError):
-        raise TrustError('the armored OpenPGP key is corrupt: its base64 data does not decode')
-
-
-def iter_packets(data):
-    """Yield (tag, body) for each OpenPGP packet (RFC 4880 section 4.2)."""
-    position = 0
-    while position < len(data):
-        header = data[position]
-        if not header & 0x80:
-            raise TrustError('the OpenPGP key is corrupt: byte %d is not a packet header' % position)
-
-        if header & 0x40:
-            # New packet format.
-            tag = header & 0x3f
-            first = data[position + 1]
-            if first < 192:
-                length, header_length = first, 2
-            elif first < 224:
-                length, header_length = ((first - 192) << 8) + data[position + 2] + 192, 3
-            elif first == 255:
-                length, header_length = int.from_bytes(data[position + 2:position + 6], 'big'), 6
-            else:
-                raise TrustError('the OpenPGP key uses partial body lengths, which key packets never use')
-        else:
-            # Old packet format.
-            tag = (header >> 2) & 0x0f
-            length_type = header & 0x03
-            if length_type == 3:
-                length, header_length = len(data) - position - 1, 1
-            else:
-                size = 1 << length_type
-                length, header_length = int.from_bytes(data[position + 1:position + 1 + size], 'big'), 1 + size
-
-        body = data[position + header_length:position + header_length + length]
-        if len(body) != length:
-            raise TrustError('the OpenPGP key is corrupt: a packet is cut short')
-        yield tag, body
-        position += header_length + length
-
-
-def key_fingerprints(armored_key):
-    """Return the v4 fingerprints (40 lower-case hex digits) of the primary keys in an armored key block.
-
-    A v4 fingerprint is SHA-1 over 0x99, the two-byte packet length and the
-    public-key packet body (RFC 4880 section 12.2).
-    """
-    fingerprints = []
-    for tag, body in iter_packets(dearmor(armored_key)):
-        if tag != PUBLIC_KEY_TAG:
-            continue
-        if not body or body[0] != 4:
-            raise TrustError('the OpenPGP key has version %s; only version 4 keys, which rkt 1.x reads, are supported'
-                             % (body[0] if body else 'unknown'))
-        digest = hashlib.sha1(b'\x99' + len(body).to_bytes(2, 'big') + body)
-        fingerprints.append(digest.hexdigest())
-    if not fingerprints:
-        raise TrustError('the armored OpenPGP block contains no public key')
-    return fingerprints
-
-
 def format_fingerprint(fingerprint):
     """Format a fingerprint as rkt prints it: upper-case groups of 4 with a double space in the middle."""
     groups = [fingerprint[index:index + 4].upper() for index in range(0, 40, 4)]
@@ -248,6 +154,9 @@ def decide_trust(prefix, key, fingerprint, local_config=None, system_config=None
         return True, 'key %s is not trusted for prefix %s yet' % (fingerprint, prefix), known
 
     if key and not is_url(key):
+        # Imported here: only runs that trust a local key file without a pin read it.
+        from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.openpgp import key_fingerprints
+
         try:
             with open(key, 'rb') as handle:
                 file_fingerprints = key_fingerprints(handle.read())

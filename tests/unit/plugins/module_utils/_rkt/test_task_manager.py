@@ -20,15 +20,18 @@ __metaclass__ = type
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
+from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import actions
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import manifest_cache
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import pod_config
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import supervisor as supervisor_lib
-from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import task_manager
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.task_manager import TaskFailure, TaskManager
 from ansible_collections.nomad_drivers.rkt.tests.unit.module_args import build_module
+from ansible_collections.nomad_drivers.rkt.tests.unit.plugins.module_utils._rkt.unit_test_key import UNIT_TEST_FINGERPRINT, UNIT_TEST_KEY
 
 RECORDS_PATH = os.path.join(os.path.dirname(__file__), 'fixtures', 'rkt_1_30_0_task_records.json')
 
@@ -55,9 +58,6 @@ RECORDED_UUID = {
     'status-unknown-uuid': '00000000-0000-0000-0000-000000000000',
 }
 
-# The throwaway signing key of the unit tests and its fingerprint, as rkt names the trusted key file.
-UNIT_TEST_KEY = os.path.join(os.path.dirname(__file__), 'fixtures', 'unit-test-key.asc')
-UNIT_TEST_FINGERPRINT = '75bc2d5b9e26fd96a0be96bb4a1bc2445956c153'
 OTHER_FINGERPRINT = '772622cf5a3da29829c8daba936d97e05eb0b3af'
 
 # Unix seconds of the first pod in the recorded list; later pods are one second newer each.
@@ -327,7 +327,7 @@ def rkt(tmp_path, monkeypatch):
     fake = FakeRkt(str(executable))
     monkeypatch.setattr(supervisor_lib, 'start_detached', fake.start_detached)
     # FakeRkt changes state at once, so the wait loops never need to sleep.
-    monkeypatch.setattr(task_manager.time, 'sleep', lambda seconds: None)
+    monkeypatch.setattr(actions.time, 'sleep', lambda seconds: None)
     return fake
 
 
@@ -416,6 +416,37 @@ def test_noop_started_runs_rkt_list_only(run_task, rkt, state_dir):
     assert second['pod']['uuid'] == first['pod']['uuid']
     assert second['pod']['state'] == 'running'
     assert second['diff'] == {'before': {}, 'after': {}}
+
+
+# The module_utils that a no-op run without ${...} references does not need. Python
+# compiles every imported module_utils file on each run (AnsiballZ ships sources), so
+# a no-op run that imported them would pay for code it never runs (docs/performance.md).
+NOT_FOR_NOOP_MODULES = ['ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.%s' % name
+                        for name in ('actions', 'run_argv', 'openpgp', 'version', 'fingerprint', 'interpolation')]
+
+
+def test_module_import_loads_no_change_code():
+    # A fresh interpreter, because this test session has imported every module already.
+    code = 'import sys\nimport ansible_collections.nomad_drivers.rkt.plugins.modules.rkt_task\nprint("\\n".join(sys.modules))'
+    environ = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
+    loaded = subprocess.run([sys.executable, '-c', code], env=environ, stdout=subprocess.PIPE, check=True,
+                            universal_newlines=True).stdout.split()
+
+    assert 'ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.task_manager' in loaded
+    assert [name for name in NOT_FOR_NOOP_MODULES if name in loaded] == []
+
+
+def test_noop_imports_no_change_code(run_task, monkeypatch):
+    task = dict(trust_prefix='example.com/hello', trust_key=UNIT_TEST_KEY, trust_fingerprint=UNIT_TEST_FINGERPRINT,
+                command='/bin/hello', args=['--sleep', '60'], cpu=500, memory=256)
+    run_task(state='started', **task)
+    for name in NOT_FOR_NOOP_MODULES:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+    result = run_task(state='started', **task)
+
+    assert result['changed'] is False
+    assert [name for name in NOT_FOR_NOOP_MODULES if name in sys.modules] == []
 
 
 def test_start_saves_manifest_cache(run_task, rkt, state_dir):

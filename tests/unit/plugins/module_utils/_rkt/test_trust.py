@@ -6,25 +6,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
 import json
 import os
 
 import pytest
 
-from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import trust
+from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import openpgp, trust
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.trust import TrustError
+from ansible_collections.nomad_drivers.rkt.tests.unit.plugins.module_utils._rkt.unit_test_key import UNIT_TEST_FINGERPRINT, UNIT_TEST_KEY, read_key
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
-# Made with `gpg --quick-gen-key "rkt_task unit test <unit@example.com>" rsa2048 sign never`;
-# gpg printed this fingerprint for it.
-UNIT_TEST_KEY = os.path.join(FIXTURES, 'unit-test-key.asc')
-UNIT_TEST_FINGERPRINT = '75bc2d5b9e26fd96a0be96bb4a1bc2445956c153'
-
-
-def read_key():
-    with open(UNIT_TEST_KEY, 'rb') as handle:
-        return handle.read()
 
 
 @pytest.mark.parametrize('prefix', ['example.com/hello', '127.0.0.1/hello', 'example.com', 'quay.io/coreos/etcd',
@@ -81,37 +72,6 @@ def test_prefix_upper_case_suggests_lower_case():
     with pytest.raises(TrustError) as error:
         trust.validate_prefix('Example.com/Hello')
     assert 'Write it in lower case: "example.com/hello"' in str(error.value)
-
-
-def test_fingerprint_of_armored_key():
-    assert trust.key_fingerprints(read_key()) == [UNIT_TEST_FINGERPRINT]
-
-
-def test_fingerprint_accepts_text_and_crlf():
-    text = read_key().decode('ascii').replace('\n', '\r\n')
-    assert trust.key_fingerprints(text) == [UNIT_TEST_FINGERPRINT]
-
-
-def test_binary_key_rejected_like_rkt():
-    # rkt 1.30.0: "openpgp: invalid argument: no armored data found".
-    binary = trust.dearmor(read_key())
-    with pytest.raises(TrustError) as error:
-        trust.key_fingerprints(binary)
-    assert 'armored' in str(error.value)
-
-
-def test_corrupt_base64_rejected():
-    text = read_key().decode('ascii').replace('m', '!', 3)
-    with pytest.raises(TrustError):
-        trust.key_fingerprints(text)
-
-
-def test_truncated_key_rejected():
-    data = trust.dearmor(read_key())[:40]
-    armored = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n%s\n-----END PGP PUBLIC KEY BLOCK-----\n' % base64.b64encode(data).decode()
-    with pytest.raises(TrustError) as error:
-        trust.key_fingerprints(armored)
-    assert 'cut short' in str(error.value)
 
 
 @pytest.mark.parametrize('text', [
@@ -190,4 +150,4 @@ def test_find_key_file(tmp_path):
     local = make_store(tmp_path, 'example.com/hello', [UNIT_TEST_FINGERPRINT])
     found = trust.find_key_file(local, 'example.com/hello')
     assert [fingerprint for fingerprint, dummy in found] == [UNIT_TEST_FINGERPRINT]
-    assert trust.key_fingerprints(open(found[0][1], 'rb').read()) == [UNIT_TEST_FINGERPRINT]
+    assert openpgp.key_fingerprints(open(found[0][1], 'rb').read()) == [UNIT_TEST_FINGERPRINT]
