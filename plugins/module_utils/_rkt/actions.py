@@ -256,8 +256,8 @@ class TaskActions(object):
         if supervisor == supervisor_lib.SUPERVISOR_SYSTEMD:
             unit = supervisor_lib.unit_name(self.name)
             self.wait_unit_gone(unit)
-            # Rounded down to whole seconds for journalctl --since, so the unit's first lines are included.
-            unit_started_at = int(time.time())
+            # Taken after the earlier unit of this name is gone, so --since leaves out its last lines.
+            unit_started_at = time.time()
             argv = supervisor_lib.build_systemd_run_argv(self.module.get_bin_path('systemd-run', required=True), self.name, rkt_argv)
             self.cli.commands.append(argv)
             rc, stdout, stderr = self.module.run_command(argv)
@@ -346,9 +346,12 @@ class TaskActions(object):
         return stdout.strip() in ('active', 'activating', 'reloading')
 
     def read_unit_journal(self, unit, since):
-        """Return the last lines that the unit logged since the epoch second since, '' when journalctl has none."""
+        """Return the last lines that the unit logged since the epoch time since (seconds), '' when journalctl has none."""
+        # Microseconds, because whole seconds let in the last lines of the earlier unit of the same
+        # name, which ended within the second before. systemd.time(7) reads "@" and a time span in
+        # seconds, which may have a fraction.
         rc, stdout, dummy_stderr = self.module.run_command(
-            ['journalctl', '--unit=%s' % unit, '--since=@%d' % since, '--lines=40', '--no-pager', '--output=cat'])
+            ['journalctl', '--unit=%s' % unit, '--since=@%.6f' % since, '--lines=40', '--no-pager', '--output=cat'])
         if rc != 0 or stdout.strip() == '-- No entries --':
             return ''
         return stdout.strip()
