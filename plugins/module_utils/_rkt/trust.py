@@ -110,12 +110,6 @@ def trusted_fingerprints(prefix, local_config=None, system_config=None):
     return sorted(fingerprints)
 
 
-def format_fingerprint(fingerprint):
-    """Format a fingerprint as rkt prints it: upper-case groups of 4 with a double space in the middle."""
-    groups = [fingerprint[index:index + 4].upper() for index in range(0, 40, 4)]
-    return ' '.join(groups[:5]) + '  ' + ' '.join(groups[5:])
-
-
 def is_url(location):
     return bool(re.match(r'^[a-z][a-z0-9+.-]*://', location or '', re.IGNORECASE))
 

@@ -6,16 +6,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
-
 import pytest
 
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import openpgp, trust
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.trust import TrustError
 from ansible_collections.nomad_drivers.rkt.tests.unit.plugins.module_utils._rkt.unit_test_key import UNIT_TEST_FINGERPRINT, UNIT_TEST_KEY, read_key
-
-FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
 
 
 @pytest.mark.parametrize('prefix', ['example.com/hello', '127.0.0.1/hello', 'example.com', 'quay.io/coreos/etcd',
@@ -87,14 +82,6 @@ def test_normalize_fingerprint_rejects_short_id():
     with pytest.raises(TrustError) as error:
         trust.normalize_fingerprint('5956C153')
     assert '40 hex digits' in str(error.value)
-
-
-def test_format_fingerprint_as_rkt_prints_it():
-    with open(os.path.join(FIXTURES, 'rkt_1_30_0_records.json')) as handle:
-        record = json.load(handle)['trust-prefix-keyfile-skip-review']
-    printed = record['stdout'].splitlines()[0].split('gpg key fingerprint is: ')[1]
-    stored = record['stdout'].split('/trustedkeys/prefix.d/example.com/hello/')[1].split('"')[0]
-    assert trust.format_fingerprint(stored) == printed
 
 
 def make_store(tmp_path, prefix, fingerprints):
