@@ -9,25 +9,14 @@ set -euo pipefail
 
 target_dir=$(cd "$(dirname "$0")" && pwd)
 
-# ansible-test runs a copy of the target outside the collection, so look for
-# tests/rkt_simulator next to the target first and then in the collection that
-# ANSIBLE_COLLECTIONS_PATH names.
-simulator_dir=""
-IFS=: read -r -a collection_roots <<< "${ANSIBLE_COLLECTIONS_PATH:-}"
-for candidate in "$target_dir/../../../rkt_simulator" \
-    "${collection_roots[@]/%//ansible_collections/nomad_drivers/rkt/tests/rkt_simulator}"; do
-    if [[ -f $candidate/rkt && -f $candidate/testkit/cli.py ]]; then
-        simulator_dir=$(cd "$candidate" && pwd -P)
-        break
-    fi
-done
-if [[ -z $simulator_dir ]]; then
-    echo "rkt_task_systemd: tests/rkt_simulator not found next to the target or in ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-}" >&2
-    exit 1
-fi
+# Sets simulator_dir (needs/target/setup_rkt_simulator in aliases brings the file along).
+# shellcheck source=../setup_rkt_simulator/files/find_simulator.sh
+source "$target_dir/../setup_rkt_simulator/files/find_simulator.sh"
 container_tool=$simulator_dir/../container/systemd-container
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-container=nomad-rkt-task-systemd
+# One container per run, so that runs from two copies of the collection do not
+# replace each other's container.
+container=nomad-rkt-task-systemd-$$
 
 work_dir=$(mktemp -d "${TMPDIR:-/tmp}/rkt_task_systemd.XXXXXX")
 cleanup() {

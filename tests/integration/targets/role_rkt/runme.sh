@@ -10,22 +10,10 @@
 set -euo pipefail
 
 target_dir=$(cd "$(dirname "$0")" && pwd)
-# ansible-test runs a copy of the target outside the collection, so look for
-# the testkit next to the target first and then in the collection that
-# ANSIBLE_COLLECTIONS_PATH names.
-testkit=""
-IFS=: read -r -a collection_roots <<< "${ANSIBLE_COLLECTIONS_PATH:-}"
-for candidate in "$target_dir/../../../rkt_simulator/testkit/cli.py" \
-    "${collection_roots[@]/%//ansible_collections/nomad_drivers/rkt/tests/rkt_simulator/testkit/cli.py}"; do
-    if [[ -f $candidate ]]; then
-        testkit=$(cd "$(dirname "$candidate")" && pwd)/cli.py
-        break
-    fi
-done
-if [[ -z $testkit ]]; then
-    echo "role_rkt: tests/rkt_simulator/testkit/cli.py not found next to the target or in ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-}" >&2
-    exit 1
-fi
+# Sets simulator_dir (needs/target/setup_rkt_simulator in aliases brings the file along).
+# shellcheck source=../setup_rkt_simulator/files/find_simulator.sh
+source "$target_dir/../setup_rkt_simulator/files/find_simulator.sh"
+testkit=$simulator_dir/testkit/cli.py
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 
 # ansible-test provides INVENTORY_PATH; by hand, use the controller itself.
