@@ -22,7 +22,8 @@ description:
   - The pod is found again by its app, which is named after O(name) and carries user annotations with the task name and the
     normalised configuration. The pod list of rkt 1.30.0 has no annotations, so the module reads them with
     C(rkt cat-manifest) once per pod and keeps a copy of that manifest in O(state_dir). A repeated run with the same
-    parameters changes nothing and runs rkt once (C(rkt list --format=json)).
+    parameters changes nothing and runs rkt once (C(rkt list --format=json)), or twice when O(command) or O(args)
+    reference C(${attr.*}), which needs C(rkt version).
   - Changing any parameter that shapes the pod replaces the pod. The running pod is stopped only after the new configuration
     was validated and the new image fetched. When the new pod then fails to start, the earlier configuration is started
     again as a new pod from the same image (rkt cannot restart an exited pod), and the failure message names that pod.
@@ -42,6 +43,9 @@ options:
       - The image to run, by name (V(example.com/app:1.0)), image ID (V(sha512-...)), ACI file path or URL, or a
         V(docker://) reference.
       - Required for O(state=started) and O(state=exited).
+      - The module compares the value of O(image), not the image it names, so a rebuilt ACI file at the same path or a new
+        image under the same name and version goes unnoticed. Give each build its own version or path
+        (V(example.com/app:1.1)). The fetch uses C(--pull-policy=new), so an image of that name in rkt's store is used as it is.
     type: str
   command:
     description:

@@ -127,7 +127,22 @@ class TaskActions(object):
                               'Check the key source or the pin' % (key, ', '.join(found), pinned))
 
     def apply_trust(self, pinned):
-        """Trust the key of trust_prefix with rkt trust; with a pinned fingerprint, only the key that matches it."""
+        """Trust the key of trust_prefix, and warn when the module cannot see the trusted key afterwards."""
+        self.trust_key(pinned)
+
+        # The module decides from the files under local_config. When rkt keeps its keys
+        # elsewhere, every later run would trust the prefix again and report a change.
+        prefix = self.params['trust_prefix']
+        local_config = self.manager.local_config()
+        still_needed, dummy_reason, dummy_known = trust_lib.decide_trust(prefix, self.params.get('trust_key'), pinned, local_config)
+        if still_needed:
+            self.manager.warnings.append(
+                'rkt trust succeeded, but the trusted key for prefix %s is not under %s, where this module looks, so every run '
+                'trusts it again and reports a change; set local_config to the local configuration directory that rkt uses '
+                "(rkt's --local-config)" % (prefix, os.path.join(local_config, 'trustedkeys', 'prefix.d')))
+
+    def trust_key(self, pinned):
+        """Run rkt trust for trust_prefix; with a pinned fingerprint, trust only the key that matches it."""
         prefix = self.params['trust_prefix']
         key = self.params.get('trust_key')
         allow_http = self.params.get('insecure_allow_http')

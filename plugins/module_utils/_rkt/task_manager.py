@@ -390,7 +390,8 @@ class TaskManager(object):
                           if os.path.exists(path)]
         result = dict(changed=bool(owned or leftover_files), pod=None)
         if owned:
-            before = dict(observation.current_config or {})
+            # Unset fields are left out, as in the diff of state started.
+            before = dict((key, value) for key, value in (observation.current_config or {}).items() if value is not None)
             before['state'] = observation.current.state if observation.current else owned[0][1]
             result['diff'] = dict(before=before, after={})
         else:

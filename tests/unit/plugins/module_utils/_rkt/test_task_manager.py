@@ -141,6 +141,8 @@ class FakeRkt(object):
         self.next_start_states = []
         # If set, the detached `rkt run` exits with this code before it saves a UUID.
         self.start_exit_code = None
+        # If set, `rkt trust` stores keys here in place of its --local-config, as an rkt configured elsewhere would.
+        self.trust_config_dir = None
         self._new_uuids = iter(POD_UUIDS)
 
     def commands(self):
@@ -201,7 +203,7 @@ class FakeRkt(object):
         if command == 'fetch':
             return recorded_output(self.fetch_record)
         if command == 'trust':
-            self.store_trusted_key(flags['--local-config'], args)
+            self.store_trusted_key(self.trust_config_dir or flags['--local-config'], args)
             return recorded_output('trust-prefix-keyfile-skip-review')
         if command == 'run':
             self.create_pod(data_dir, args, 'exited')
@@ -667,6 +669,9 @@ def test_absent_removes_pod_and_records(run_task, rkt, state_dir):
     assert result['pod'] is None
     assert result['diff']['after'] == {}
     assert result['diff']['before']['state'] == 'running'
+    assert result['diff']['before']['image'] == 'example.com/hello:0.0.1'
+    # Unset fields such as user are left out, as in the diff of state started.
+    assert 'user' not in result['diff']['before']
     assert rkt.calls == [['list', '--format=json'], ['stop', uuid], ['status', uuid], ['rm', uuid]]
     assert rkt.pod_states() == {}
     assert os.listdir(str(state_dir)) == ['locks']
@@ -912,6 +917,27 @@ def test_lost_trust_restored_without_replacing_pod(run_task, rkt, tmp_path):
     assert result['pod']['uuid'] == uuid
     assert rkt.commands() == ['list', 'version', 'trust']
     assert trusted_key_files(tmp_path) == [UNIT_TEST_FINGERPRINT]
+
+
+def test_key_trusted_elsewhere_warns(run_task, rkt, tmp_path):
+    rkt.trust_config_dir = str(tmp_path / 'other-etc-rkt')
+    trust = dict(trust_prefix='example.com/hello', trust_key=UNIT_TEST_KEY)
+
+    first = run_task(**trust)
+    second = run_task(**trust)
+
+    assert first['trust_changed'] is True
+    assert second['trust_changed'] is True
+    expected = 'the trusted key for prefix example.com/hello is not under %s' % (tmp_path / 'etc-rkt' / 'trustedkeys' / 'prefix.d')
+    assert [warning for warning in second['warnings'] if expected in warning] != []
+    assert trusted_key_files(tmp_path) == []
+
+
+def test_key_trusted_in_local_config_no_warning(run_task, rkt):
+    result = run_task(trust_prefix='example.com/hello', trust_key=UNIT_TEST_KEY)
+
+    assert result['trust_changed'] is True
+    assert [warning for warning in result['warnings'] if 'rkt trust succeeded' in warning] == []
 
 
 def test_pinned_key_trusted_through_scratch_config(run_task, rkt, tmp_path):
