@@ -326,7 +326,7 @@ molecule-scenario: venv container-image podman-collection ## molecule test for o
 # Benchmarks, not part of `make test`: benchmarks/run_benchmarks.py times the
 # modules and the role against the rkt simulator on this machine and rewrites
 # the results section of docs/performance.md (BENCH_ARGS=--no-write only
-# prints it). The defaults take about 10 minutes on a 2-core machine; see
+# prints it). The defaults take about 6 minutes on a 2-core machine; see
 # benchmarks/README.md for what each knob sets.
 BENCH_RUNS ?= 7
 BENCH_SCALE_RUNS ?= 3
