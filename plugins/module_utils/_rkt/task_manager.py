@@ -308,8 +308,6 @@ class TaskManager(object):
     def local_config(self):
         return self.params.get('local_config') or trust_lib.DEFAULT_LOCAL_CONFIG
 
-    # Actions ---------------------------------------------------------------------
-
     # States ----------------------------------------------------------------------
 
     def _diff(self, observation, before_state, after_config, after_state):
