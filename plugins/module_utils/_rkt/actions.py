@@ -17,12 +17,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import shutil
 import tempfile
 import time
 
-from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.cli import global_flags
+from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.cli import RktCommandError, global_flags
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.locking import make_private_dirs
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.openpgp import key_fingerprints
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import pod_config
@@ -30,7 +31,7 @@ from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import pods
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.run_argv import build_run_argv, check_version_gates
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import supervisor as supervisor_lib
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import trust as trust_lib
-# task_manager is loaded already when this module is imported (it imports this one on first use).
+# No import cycle: task_manager imports this module only inside TaskManager.actions().
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.task_manager import TaskFailure
 
 # Seconds between checks while waiting for a pod to start or stop. A fly pod
@@ -65,13 +66,13 @@ class TaskActions(object):
         """
         image_id = self.fetch_image(config)
         owned = self.manager.owned_pods(observation)
-        stopped = self.stop_running(owned)
 
+        stopped = []
         try:
+            self.stop_running(owned, stopped)
             uuid, status = self.start_pod(config, image_id, supervisor)
-        except TaskFailure as failure:
-            failure.message += self.restore_previous_pod(observation, stopped)
-            raise
+        except (TaskFailure, RktCommandError) as error:
+            raise self.failure_after_restore(error, observation, stopped)
         for old_uuid, dummy_state in owned:
             self.remove_pod(old_uuid)
 
@@ -85,14 +86,18 @@ class TaskActions(object):
         """
         image_id = self.fetch_image(config)
         owned = self.manager.owned_pods(observation)
-        stopped = self.stop_running(owned)
 
-        self.ensure_state_dir()
-        self.remove_file(self.pending_uuid_file)
-        run = self.cli.run(build_run_argv([], config, self.pending_uuid_file, image_id), check=False)
-        uuid = supervisor_lib.read_uuid_file(self.pending_uuid_file)
-        manifest = self.manager.read_manifest(uuid) if uuid else None
-        status = self.status(uuid) if uuid else None
+        stopped = []
+        try:
+            self.stop_running(owned, stopped)
+            self.ensure_state_dir()
+            self.remove_file(self.pending_uuid_file)
+            run = self.cli.run(build_run_argv([], config, self.pending_uuid_file, image_id), check=False)
+            uuid = supervisor_lib.read_uuid_file(self.pending_uuid_file)
+            manifest = self.manager.read_manifest(uuid) if uuid else None
+            status = self.status(uuid) if uuid else None
+        except (TaskFailure, RktCommandError) as error:
+            raise self.failure_after_restore(error, observation, stopped)
         pod = pods_lib.pod_result(uuid, None, manifest, status) if uuid else None
         result.update(rc=run.rc, stdout=run.stdout, stderr=run.stderr, pod=pod)
 
@@ -113,6 +118,19 @@ class TaskActions(object):
             self.remove_pod(old_uuid)
         return result
 
+    def failure_after_restore(self, error, observation, stopped):
+        """Return the TaskFailure for error (a TaskFailure or RktCommandError), after restore_previous_pod ran.
+
+        Its message ends with what the restore did, so a failed replacement never leaves the
+        earlier pod stopped without saying so.
+        """
+        if isinstance(error, RktCommandError):
+            failure = TaskFailure(error.message, **error.to_result())
+        else:
+            failure = error
+        failure.message += self.restore_previous_pod(observation, stopped)
+        return failure
+
     # Trust -----------------------------------------------------------------------
 
     def check_pinned_local_key(self, pinned):
@@ -120,8 +138,11 @@ class TaskActions(object):
         key = self.params.get('trust_key')
         if not pinned or not key or trust_lib.is_url(key):
             return
-        with open(key, 'rb') as handle:
-            found = key_fingerprints(handle.read())
+        try:
+            with open(key, 'rb') as handle:
+                found = key_fingerprints(handle.read())
+        except (IOError, OSError) as error:
+            raise TaskFailure('trust_key %s can not be read: %s; give the path of an armored public key file' % (key, error))
         if pinned not in found:
             raise TaskFailure('trust_key %s has the fingerprint %s, not the trust_fingerprint %s; nothing was trusted. '
                               'Check the key source or the pin' % (key, ', '.join(found), pinned))
@@ -210,14 +231,16 @@ class TaskActions(object):
                                   % (uuid, self.params['wait_timeout'], uuid))
             time.sleep(POLL_SECONDS)
 
-    def stop_running(self, owned):
-        """Stop the running pods among owned (uuid, state) pairs; return the UUIDs of the pods stopped."""
-        stopped = []
+    def stop_running(self, owned, stopped):
+        """Stop the running pods among owned (uuid, state) pairs and add the UUID of each to stopped.
+
+        The caller passes the list, so that it still holds the pods stopped so far when a later
+        stop fails.
+        """
         for uuid, state in owned:
             if state == pods_lib.STATE_RUNNING:
                 self.stop_pod(uuid)
                 stopped.append(uuid)
-        return stopped
 
     def restore_previous_pod(self, observation, stopped):
         """Run the configuration of the current pod again after this run stopped it and then failed.
@@ -236,11 +259,15 @@ class TaskActions(object):
         previous = pod_config.PodConfig.from_dict(observation.current_config)
         try:
             uuid, dummy_status = self.start_pod(previous, app.image_id, previous.supervisor)
-        except TaskFailure as error:
+        except (TaskFailure, RktCommandError) as error:
             return '; starting the earlier configuration again failed too, so no pod %s runs: %s' % (self.name, error.message)
-        self.manager.read_manifest(uuid, remember=True)
-        for old_uuid in stopped:
-            self.remove_pod(old_uuid)
+        try:
+            self.manager.read_manifest(uuid, remember=True)
+            for old_uuid in stopped:
+                self.remove_pod(old_uuid)
+        except RktCommandError as error:
+            return ('; the earlier configuration runs again as pod %s, but removing the stopped pods failed: %s'
+                    % (uuid, error.message))
         return '; the earlier configuration runs again as pod %s' % uuid
 
     def remove_pod(self, uuid):
@@ -268,10 +295,11 @@ class TaskActions(object):
         process = None
         unit = None
         unit_started_at = None
+        unit_invocation_id = None
         if supervisor == supervisor_lib.SUPERVISOR_SYSTEMD:
             unit = supervisor_lib.unit_name(self.name)
             self.wait_unit_gone(unit)
-            # Taken after the earlier unit of this name is gone, so --since leaves out its last lines.
+            # Taken after the earlier unit of this name is gone, so that its journal lines come before it.
             unit_started_at = time.time()
             argv = supervisor_lib.build_systemd_run_argv(self.module.get_bin_path('systemd-run', required=True), self.name, rkt_argv)
             self.cli.commands.append(argv)
@@ -280,6 +308,7 @@ class TaskActions(object):
                 raise TaskFailure('systemd-run could not start the pod (exit code %s): %s; on a node where systemd is not PID 1, '
                                   'use supervisor: none or auto' % (rc, stderr.strip()),
                                   cmd=argv, rc=rc, stdout=stdout, stderr=stderr)
+            unit_invocation_id = self.unit_invocation_id(unit)
         else:
             self.cli.commands.append(rkt_argv)
             # The log repeats the rkt run argv, which carries the environment: readable by the owner only.
@@ -295,7 +324,12 @@ class TaskActions(object):
             if uuid is None:
                 uuid = supervisor_lib.read_uuid_file(self.pending_uuid_file)
             if uuid is not None:
-                status = self.status(uuid)
+                try:
+                    status = self.status(uuid)
+                except RktCommandError as error:
+                    # Through the failure path below, so that the new pod is stopped and removed.
+                    failure = 'rkt could not report the state of pod %s: %s' % (uuid, error.message)
+                    break
                 # Wait for the pid as well: rkt stop fails on a pod that is running but has no pid yet.
                 if status.state == pods_lib.STATE_RUNNING and status.pid:
                     break
@@ -325,7 +359,7 @@ class TaskActions(object):
             if process is not None:
                 log_tail = supervisor_lib.read_log_tail(self.log_file)
             elif unit is not None:
-                log_tail = self.read_unit_journal(unit, unit_started_at)
+                log_tail = self.read_unit_journal(unit, unit_invocation_id, unit_started_at)
             else:
                 log_tail = ''
             message = 'could not start pod %s: %s' % (self.name, failure)
@@ -360,16 +394,46 @@ class TaskActions(object):
         dummy_rc, stdout, dummy_stderr = self.module.run_command(['systemctl', 'show', '--property=ActiveState', '--value', unit])
         return stdout.strip() in ('active', 'activating', 'reloading')
 
-    def read_unit_journal(self, unit, since):
-        """Return the last lines that the unit logged since the epoch time since (seconds), '' when journalctl has none."""
-        # Microseconds, because whole seconds let in the last lines of the earlier unit of the same
-        # name, which ended within the second before. systemd.time(7) reads "@" and a time span in
-        # seconds, which may have a fraction.
-        rc, stdout, dummy_stderr = self.module.run_command(
-            ['journalctl', '--unit=%s' % unit, '--since=@%.6f' % since, '--lines=40', '--no-pager', '--output=cat'])
-        if rc != 0 or stdout.strip() == '-- No entries --':
-            return ''
+    def unit_invocation_id(self, unit):
+        """Return the invocation ID of the unit's current run, '' when systemd has unloaded the unit already."""
+        dummy_rc, stdout, dummy_stderr = self.module.run_command(['systemctl', 'show', '--property=InvocationID', '--value', unit])
         return stdout.strip()
+
+    def read_unit_journal(self, unit, invocation_id, since):
+        """Return the last lines that this run of the unit logged, '' when the journal has none.
+
+        The earlier unit of the same name may have logged its last lines within the same
+        second, and journald timestamps a line when it receives it. So a line counts when it
+        carries invocation_id (_SYSTEMD_INVOCATION_ID on the unit's output, INVOCATION_ID on
+        systemd's lines about the unit, systemd.journal-fields(7)), and a line without an
+        invocation ID counts when it came at or after since (seconds since the epoch).
+        """
+        rc, stdout, dummy_stderr = self.module.run_command(
+            ['journalctl', '--unit=%s' % unit, '--since=@%d' % int(since), '--no-pager', '--output=json'])
+        if rc != 0:
+            return ''
+
+        lines = []
+        for entry_text in stdout.splitlines():
+            try:
+                entry = json.loads(entry_text)
+            except ValueError:
+                # journalctl prints "-- No entries --" when nothing matches.
+                continue
+            entry_invocation_id = entry.get('_SYSTEMD_INVOCATION_ID') or entry.get('INVOCATION_ID')
+            if invocation_id and entry_invocation_id:
+                if entry_invocation_id != invocation_id:
+                    continue
+            elif int(entry.get('__REALTIME_TIMESTAMP') or 0) < since * 1000000:
+                continue
+
+            message = entry.get('MESSAGE')
+            if isinstance(message, list):
+                # journalctl prints a message that is not valid UTF-8 as a list of byte values.
+                message = bytes(message).decode('utf-8', 'replace')
+            if message:
+                lines.append(message)
+        return '\n'.join(lines[-40:]).strip()
 
     def wait_unit_gone(self, unit):
         """Wait until a unit of an earlier pod with this name has ended, so systemd-run can reuse the name."""

@@ -143,6 +143,8 @@ class FakeRkt(object):
         self.start_exit_code = None
         # If set, `rkt trust` stores keys here in place of its --local-config, as an rkt configured elsewhere would.
         self.trust_config_dir = None
+        # UUIDs whose `rkt status` fails as for an unknown pod, as a broken pod or data dir would.
+        self.status_failure_uuids = set()
         self._new_uuids = iter(POD_UUIDS)
 
     def commands(self):
@@ -220,7 +222,7 @@ class FakeRkt(object):
                 return recorded_output('catman-unknown-uuid', uuid)
             return 0, self.manifest_json(pod), ''
         if command == 'status':
-            if pod is None:
+            if pod is None or uuid in self.status_failure_uuids:
                 return recorded_output('status-unknown-uuid', uuid)
             return recorded_output('status-running-fly' if pod.state == 'running' else 'status-exited-fly')
         if command == 'stop':
@@ -756,6 +758,22 @@ def test_failed_replacement_restores_earlier_pod(run_task, rkt, state_dir):
     assert rkt.calls == [['list', '--format=json']]
 
 
+def test_rkt_failure_during_replacement_restores_earlier_pod(run_task, rkt, state_dir):
+    run_task(state='started', cpu='500m')
+    new_uuid, restored_uuid = POD_UUIDS[1], POD_UUIDS[2]
+    rkt.status_failure_uuids.add(new_uuid)
+
+    with pytest.raises(TaskFailure) as failure:
+        run_task(state='started', cpu='250m')
+
+    assert 'rkt could not report the state of pod %s' % new_uuid in failure.value.message
+    assert failure.value.message.endswith('; the earlier configuration runs again as pod %s' % restored_uuid)
+    # The new pod was stopped and removed, and only the restored pod is left.
+    assert ['stop', '--force', new_uuid] in rkt.calls
+    assert rkt.pod_states() == {'': {restored_uuid: 'running'}}
+    assert read_text(state_dir / 'web.uuid') == restored_uuid
+
+
 def test_failed_restore_reported(run_task, rkt):
     first_uuid = run_task(state='started', cpu='500m')['pod']['uuid']
     rkt.next_start_states = ['exited', 'exited']
@@ -966,6 +984,18 @@ def test_wrong_pin_trusts_nothing(run_task, rkt, tmp_path, state_dir, check_mode
     assert 'fetch' not in rkt.commands()
 
 
+def test_check_mode_unreadable_pinned_key_reported(run_task, rkt, tmp_path):
+    missing_key = str(tmp_path / 'missing-key.asc')
+
+    with pytest.raises(TaskFailure) as failure:
+        run_task(check_mode=True, trust_prefix='example.com/hello', trust_key=missing_key,
+                 trust_fingerprint=UNIT_TEST_FINGERPRINT)
+
+    assert 'trust_key %s can not be read' % missing_key in failure.value.message
+    assert 'give the path of an armored public key file' in failure.value.message
+    assert rkt.pod_states() == {}
+
+
 # State exited -------------------------------------------------------------------------------
 
 
@@ -1057,3 +1087,48 @@ def test_pod_annotations_record_config(run_task, rkt):
 
     assert annotations[pod_config.ANNOTATION_NAME] == 'web'
     assert json.loads(annotations[pod_config.ANNOTATION_CONFIG])['cpu'] == '500m'
+
+
+# Journal of a systemd unit ------------------------------------------------------------------
+
+
+def journal_entry(message, seconds, invocation_id=None, field='_SYSTEMD_INVOCATION_ID'):
+    """Return one line of `journalctl --output=json`, with the fields that read_unit_journal reads."""
+    entry = {'MESSAGE': message, '__REALTIME_TIMESTAMP': str(int(seconds * 1000000)), '_SYSTEMD_UNIT': 'rkt-task-web.service'}
+    if invocation_id:
+        entry[field] = invocation_id
+    return json.dumps(entry)
+
+
+def unit_actions(tmp_path, journal_lines):
+    """Return the TaskActions of pod web with a journalctl that prints journal_lines."""
+    module = build_module(dict(name='web', state='started', state_dir=str(tmp_path), data_dir=None, local_config=None,
+                               executable='rkt', wait_timeout=5))
+    module.run_command = lambda argv, **kwargs: (0, '\n'.join(journal_lines), '')
+    return TaskManager(module).actions()
+
+
+def test_unit_journal_leaves_out_earlier_run(tmp_path):
+    actions = unit_actions(tmp_path, [
+        # The earlier unit of the same name, logged after the new start time by journald's clock.
+        journal_entry('rkt-task-web.service: Deactivated successfully.', 100.5, 'earlier', field='INVOCATION_ID'),
+        journal_entry('Started rkt-task-web.service.', 100.6, 'current', field='INVOCATION_ID'),
+        journal_entry('run: simulated failure', 100.7, 'current'),
+        journal_entry([0x62, 0x61, 0x64, 0xff], 100.8, 'current'),
+    ])
+
+    text = actions.read_unit_journal('rkt-task-web.service', 'current', 100.4)
+
+    assert text == 'Started rkt-task-web.service.\nrun: simulated failure\nbad\ufffd'
+
+
+def test_unit_journal_by_time_without_invocation_id(tmp_path):
+    actions = unit_actions(tmp_path, [
+        journal_entry('rkt-task-web.service: Deactivated successfully.', 100.2, 'earlier', field='INVOCATION_ID'),
+        journal_entry('run: simulated failure', 100.5),
+        '-- No entries --',
+    ])
+
+    text = actions.read_unit_journal('rkt-task-web.service', '', 100.4)
+
+    assert text == 'run: simulated failure'
