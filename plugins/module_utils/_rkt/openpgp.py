@@ -9,8 +9,9 @@ Private module: not part of the collection's public API.
 rkt 1.x accepts only ASCII-armored version 4 keys and names a trusted key file
 after the key's v4 fingerprint. The module reads fingerprints to compare a key
 with ``trust_fingerprint`` before rkt trusts it. Kept apart from trust.py
-because a run that finds its key trusted already never reads a key, and
-Python compiles every imported file on each run (docs/performance.md).
+because only runs that trust a key, or that set a local ``trust_key`` without
+``trust_fingerprint``, read one, and Python compiles every imported file on
+each run (docs/performance.md).
 """
 
 from __future__ import absolute_import, division, print_function

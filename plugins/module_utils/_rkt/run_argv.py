@@ -7,8 +7,8 @@
 Private module: not part of the collection's public API.
 
 Only runs that start a pod, or check in check mode that they could, need this
-module, so task_manager imports it there and a no-op run does not compile it
-(docs/performance.md).
+module. actions.py imports it, and task_manager imports actions only on those
+runs, so a no-op run does not compile it (docs/performance.md).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -20,7 +20,8 @@ Imports: AnsiballZ ships module_utils as sources, and Python compiles every
 imported file on each run, which is most of a no-op run's own cost
 (docs/performance.md). So the modules that only some runs need are imported
 where they are first used: actions (with run_argv and openpgp) by runs that
-change something, version and fingerprint by runs that check version gates or
+change something (openpgp also by every run with a local trust_key and no
+trust_fingerprint), version and fingerprint by runs that check version gates or
 resolve ``${attr.*}``, interpolation by runs whose command or args contain a
 reference. The unit tests check that a no-op run imports none of them.
 """

@@ -148,7 +148,7 @@ def decide_trust(prefix, key, fingerprint, local_config=None, system_config=None
         return True, 'key %s is not trusted for prefix %s yet' % (fingerprint, prefix), known
 
     if key and not is_url(key):
-        # Imported here: only runs that trust a local key file without a pin read it.
+        # Imported here: only a local key file without a pin is read, on every run that sets one.
         from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.openpgp import key_fingerprints
 
         try:

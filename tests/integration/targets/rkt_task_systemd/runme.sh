@@ -9,9 +9,8 @@ set -euo pipefail
 
 target_dir=$(cd "$(dirname "$0")" && pwd)
 
-# Sets simulator_dir (needs/target/setup_rkt_simulator in aliases brings the file along).
-# shellcheck source=../setup_rkt_simulator/files/find_simulator.sh
-source "$target_dir/../setup_rkt_simulator/files/find_simulator.sh"
+# needs/target/setup_rkt_simulator in aliases brings the script along.
+simulator_dir=$("$target_dir/../setup_rkt_simulator/files/find_simulator.sh")
 container_tool=$simulator_dir/../container/systemd-container
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 # One container per run, so that runs from two copies of the collection do not

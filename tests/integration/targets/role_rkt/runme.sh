@@ -10,9 +10,8 @@
 set -euo pipefail
 
 target_dir=$(cd "$(dirname "$0")" && pwd)
-# Sets simulator_dir (needs/target/setup_rkt_simulator in aliases brings the file along).
-# shellcheck source=../setup_rkt_simulator/files/find_simulator.sh
-source "$target_dir/../setup_rkt_simulator/files/find_simulator.sh"
+# needs/target/setup_rkt_simulator in aliases brings the script along.
+simulator_dir=$("$target_dir/../setup_rkt_simulator/files/find_simulator.sh")
 testkit=$simulator_dir/testkit/cli.py
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 
