@@ -25,7 +25,7 @@ import time
 
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.cli import RktCommandError, global_flags
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.locking import make_private_dirs
-from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.openpgp import key_fingerprints
+from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.openpgp import key_file_fingerprints, key_fingerprints
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import pod_config
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt import pods as pods_lib
 from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.run_argv import build_run_argv, check_version_gates
@@ -87,6 +87,9 @@ class TaskActions(object):
         image_id = self.fetch_image(config)
         owned = self.manager.owned_pods(observation)
 
+        # NOTE: when rkt fails after rkt run created the job's pod (rkt status or cat-manifest),
+        # that exited pod stays. Later runs count it among the task's pods and remove it when they
+        # replace or remove the pod.
         stopped = []
         try:
             self.stop_running(owned, stopped)
@@ -138,11 +141,7 @@ class TaskActions(object):
         key = self.params.get('trust_key')
         if not pinned or not key or trust_lib.is_url(key):
             return
-        try:
-            with open(key, 'rb') as handle:
-                found = key_fingerprints(handle.read())
-        except (IOError, OSError) as error:
-            raise TaskFailure('trust_key %s can not be read: %s; give the path of an armored public key file' % (key, error))
+        found = key_file_fingerprints(key)
         if pinned not in found:
             raise TaskFailure('trust_key %s has the fingerprint %s, not the trust_fingerprint %s; nothing was trusted. '
                               'Check the key source or the pin' % (key, ', '.join(found), pinned))
@@ -172,9 +171,9 @@ class TaskActions(object):
             self.cli.run(trust_lib.build_trust_argv([], prefix, key, allow_http))
             return
 
-        # rkt trust writes the key before anything could compare it with the pin, so
-        # rkt first fetches it into a scratch configuration directory; only the key
-        # that matches the pin is then trusted in the real one.
+        # rkt trust writes the key before anything could compare it with the pin. So rkt
+        # first fetches it into a scratch configuration directory, and only the key that
+        # matches the pin is then trusted in the real one.
         scratch = tempfile.mkdtemp(prefix='rkt-task-trust-')
         try:
             scratch_flags = global_flags(data_dir=self.params['data_dir'], local_config=scratch)
@@ -234,8 +233,8 @@ class TaskActions(object):
     def stop_running(self, owned, stopped):
         """Stop the running pods among owned (uuid, state) pairs and add the UUID of each to stopped.
 
-        The caller passes the list, so that it still holds the pods stopped so far when a later
-        stop fails.
+        The caller passes the list, so that it still contains the pods stopped so far when a
+        later stop fails.
         """
         for uuid, state in owned:
             if state == pods_lib.STATE_RUNNING:
@@ -308,7 +307,7 @@ class TaskActions(object):
                 raise TaskFailure('systemd-run could not start the pod (exit code %s): %s; on a node where systemd is not PID 1, '
                                   'use supervisor: none or auto' % (rc, stderr.strip()),
                                   cmd=argv, rc=rc, stdout=stdout, stderr=stderr)
-            unit_invocation_id = self.unit_invocation_id(unit)
+            unit_invocation_id = self.unit_property(unit, 'InvocationID')
         else:
             self.cli.commands.append(rkt_argv)
             # The log repeats the rkt run argv, which carries the environment: readable by the owner only.
@@ -389,15 +388,14 @@ class TaskActions(object):
             process.wait()
         self.remove_file(self.pending_uuid_file)
 
+    def unit_property(self, unit, name):
+        """Return the value of the unit's property name as systemctl show prints it, '' for an unloaded unit."""
+        dummy_rc, stdout, dummy_stderr = self.module.run_command(['systemctl', 'show', '--property=%s' % name, '--value', unit])
+        return stdout.strip()
+
     def unit_is_running(self, unit):
         """Return True while systemd reports the unit active or on its way there (False once it ended or was unloaded)."""
-        dummy_rc, stdout, dummy_stderr = self.module.run_command(['systemctl', 'show', '--property=ActiveState', '--value', unit])
-        return stdout.strip() in ('active', 'activating', 'reloading')
-
-    def unit_invocation_id(self, unit):
-        """Return the invocation ID of the unit's current run, '' when systemd has unloaded the unit already."""
-        dummy_rc, stdout, dummy_stderr = self.module.run_command(['systemctl', 'show', '--property=InvocationID', '--value', unit])
-        return stdout.strip()
+        return self.unit_property(unit, 'ActiveState') in ('active', 'activating', 'reloading')
 
     def read_unit_journal(self, unit, invocation_id, since):
         """Return the last lines that this run of the unit logged, '' when the journal has none.
@@ -418,7 +416,8 @@ class TaskActions(object):
             try:
                 entry = json.loads(entry_text)
             except ValueError:
-                # journalctl prints "-- No entries --" when nothing matches.
+                # A line that is not JSON, such as "-- No entries --", which some journalctl
+                # versions print when nothing matches.
                 continue
             entry_invocation_id = entry.get('_SYSTEMD_INVOCATION_ID') or entry.get('INVOCATION_ID')
             if invocation_id and entry_invocation_id:

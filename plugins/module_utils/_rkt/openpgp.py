@@ -115,3 +115,13 @@ def key_fingerprints(armored_key):
     if not fingerprints:
         raise TrustError('the armored OpenPGP block contains no public key')
     return fingerprints
+
+
+def key_file_fingerprints(path):
+    """Return the v4 fingerprints of the armored key in the file at path (trust_key); raise TrustError when it cannot be read."""
+    try:
+        with open(path, 'rb') as handle:
+            armored_key = handle.read()
+    except (IOError, OSError) as error:
+        raise TrustError('trust_key %s can not be read: %s; give the path of an armored public key file' % (path, error))
+    return key_fingerprints(armored_key)

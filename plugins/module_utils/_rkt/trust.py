@@ -149,13 +149,9 @@ def decide_trust(prefix, key, fingerprint, local_config=None, system_config=None
 
     if key and not is_url(key):
         # Imported here: only a local key file without a pin is read, on every run that sets one.
-        from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.openpgp import key_fingerprints
+        from ansible_collections.nomad_drivers.rkt.plugins.module_utils._rkt.openpgp import key_file_fingerprints
 
-        try:
-            with open(key, 'rb') as handle:
-                file_fingerprints = key_fingerprints(handle.read())
-        except (IOError, OSError) as error:
-            raise TrustError('trust_key %s can not be read: %s; give the path of an armored public key file' % (key, error))
+        file_fingerprints = key_file_fingerprints(key)
         if all(item in known for item in file_fingerprints):
             return False, 'the key in %s is already trusted for prefix %s' % (key, prefix), known
         return True, 'the key in %s is not trusted for prefix %s yet' % (key, prefix), known
